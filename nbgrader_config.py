@@ -1,0 +1,26 @@
+"""nbgrader configuration for the therapeutic-empathy CE course.
+
+Instructor folders (submitted/, autograded/, feedback/, gradebook.db, exchange/) are created at run time
+and git-ignored. Override them with environment variables for a shared server:
+EMPATHY_CE_EXCHANGE (the exchange folder) and EMPATHY_CE_DB_URL (e.g. a postgresql:// URL).
+"""
+
+import os
+from pathlib import Path
+
+from empathy_ce.grading.config import check, configure
+
+here = Path(__file__).resolve().parent
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.root = str(here)
+c.CourseDirectory.course_id = "therapeutic-empathy"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+c.CourseDirectory.db_url = os.environ.get("EMPATHY_CE_DB_URL", f"sqlite:///{here / 'gradebook.db'}")
+c.Exchange.root = os.environ.get("EMPATHY_CE_EXCHANGE", str(here / "exchange"))
+c.Exchange.path_includes_course = True
+c.Execute.timeout = 120
+
+configure(c, here)
+check(c)  # stop on misspelt names instead of silently using defaults

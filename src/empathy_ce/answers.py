@@ -1,0 +1,122 @@
+"""The learner's answer file: a visible answers.json beside the notebook.
+
+Every change is written atomically (temporary file, fsync, rename) under a lock, so the file is always
+either the old or the new complete state. Answers are keyed by stable item ids and option keys, never by
+labels, and the file carries a format name and version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+FILENAME = "answers.json"
+FORMAT = "empathy-ce/answers"
+VERSION = 1
+MAX_BYTES = 2_000_000
+
+
+class AnswerFileError(ValueError):
+    """The answer file cannot be read as an answer file."""
+
+
+def learner_hint(path: Path) -> str:
+    """Name the learner when the path is inside an nbgrader student folder, for messages."""
+    parts = path.resolve().parts
+    for step in ("submitted", "autograded", "feedback"):
+        if step in parts:
+            i = parts.index(step)
+            if i + 1 < len(parts):
+                return f"learner '{parts[i + 1]}', "
+    return ""
+
+
+def empty() -> dict[str, Any]:
+    return {"format": FORMAT, "version": VERSION, "items": {}}
+
+
+def parse(raw: bytes, path: Path) -> dict[str, Any]:
+    """Parse answer-file bytes, or raise AnswerFileError naming the learner and file."""
+    where = f"{learner_hint(path)}file {path}"
+    if len(raw) > MAX_BYTES:
+        raise AnswerFileError(f"{where}: {len(raw)} bytes is larger than the {MAX_BYTES}-byte limit")
+    if not raw.strip():
+        raise AnswerFileError(f"{where}: the file is empty")
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as err:
+        raise AnswerFileError(f"{where}: not valid JSON ({err})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise AnswerFileError(f"{where}: not an answer file (format should be {FORMAT!r})")
+    if data.get("version") != VERSION:
+        raise AnswerFileError(f"{where}: unsupported version {data.get('version')!r}")
+    items = data.get("items")
+    if not isinstance(items, dict) or not all(isinstance(v, dict) and "value" in v for v in items.values()):
+        raise AnswerFileError(f"{where}: 'items' must map item ids to {{'value': ...}} records")
+    return data
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+class AnswerStore:
+    """Reads and writes one folder's answers.json."""
+
+    def __init__(self, folder: str | os.PathLike[str] = ".") -> None:
+        self.path = Path(folder).resolve() / FILENAME
+        digest = hashlib.sha256(str(self.path).encode()).hexdigest()[:16]
+        # The lock lives outside the learner's folder so that nothing extra is submitted.
+        self._lock = FileLock(Path(tempfile.gettempdir()) / f"empathy-ce-{digest}.lock", timeout=30)
+
+    def load(self) -> dict[str, Any]:
+        """The whole file, or an empty answer set when there is none; raises AnswerFileError when broken."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return empty()
+        return parse(raw, self.path)
+
+    def values(self) -> dict[str, Any]:
+        return {item_id: record["value"] for item_id, record in self.load()["items"].items()}
+
+    def save(self, item_id: str, value: Any, kind: str) -> None:
+        """Record one answer; a broken file is kept aside under a new name, never overwritten."""
+        with self._lock:
+            try:
+                data = self.load()
+            except AnswerFileError:
+                stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+                os.replace(self.path, self.path.with_name(f"answers.broken-{stamp}.json"))
+                data = empty()
+            data["items"][item_id] = {
+                "value": value,
+                "kind": kind,
+                "saved": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            }
+            self._write(data)
+
+    def _write(self, data: dict[str, Any]) -> None:
+        text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".answers-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)

@@ -1,0 +1,91 @@
+"""Build nbgrader source notebooks from item definitions, with the right cell metadata.
+
+Instructors can also write these cells by hand in JupyterLab with nbgrader's Create Assignment toolbar;
+this module produces the same thing reproducibly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import nbformat
+from nbformat.notebooknode import NotebookNode
+
+from .items import check_key, validate_item
+
+ORDER = ("id", "kind", "mode", "objective", "points", "tolerance", "unit", "context", "prompt", "scale",
+         "options", "rubric", "answer", "rationale", "example")
+
+
+def grade_id(item_id: str) -> str:
+    """nbgrader cell id (letters, digits, dashes) and Quarto label for an item."""
+    return item_id.replace(".", "-")
+
+
+def _literal(value: Any, indent: int) -> str:
+    pad = " " * indent
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        inner = "".join(f"{pad}    {_literal(v, indent + 4)},\n" for v in value)
+        return f"[\n{inner}{pad}]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def item_source(spec: dict[str, Any], key: Any = None) -> str:
+    """Cell source: a Quarto label, the ask() call and, for assessments, the key in hidden tests."""
+    spec = validate_item(dict(spec))
+    fields = sorted(spec, key=lambda k: ORDER.index(k))
+    args = "".join(f"    {k}={_literal(spec[k], 4)},\n" for k in fields)
+    source = f"#| label: {grade_id(spec['id'])}\nask(\n{args})"
+    if spec["mode"] == "assessment" and spec["kind"] != "text":
+        key = check_key(spec, key)
+        source += f"\n### BEGIN HIDDEN TESTS\nscore({json.dumps(spec['id'])}, key={json.dumps(key)})\n### END HIDDEN TESTS"
+    elif key is not None:
+        raise ValueError(f"item {spec['id']}: only graded assessment items take a hidden key")
+    return source
+
+
+def _nbgrader(cell_id: str, *, grade: bool = False, solution: bool = False, locked: bool = True,
+              points: float | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"schema_version": 3, "grade_id": cell_id, "grade": grade, "solution": solution,
+                            "locked": locked, "task": False}
+    if grade:
+        meta["points"] = points
+    return meta
+
+
+def item_cell(spec: dict[str, Any], key: Any = None) -> NotebookNode:
+    """A collapsed code cell for one item: read-only, graded when it is an assessment item."""
+    cell = nbformat.v4.new_code_cell(item_source(spec, key))
+    graded = spec["mode"] == "assessment"
+    written = spec["kind"] == "text"
+    cell.metadata["nbgrader"] = _nbgrader(
+        grade_id(spec["id"]), grade=graded, solution=graded and written, locked=not (graded and written),
+        points=spec.get("points") if graded else None)
+    cell.metadata["jupyter"] = {"source_hidden": True}
+    cell.metadata["tags"] = ["exercise"]
+    return cell
+
+
+def setup_cell(name: str) -> NotebookNode:
+    """The first code cell: import the exercise functions and show the progress line."""
+    cell = nbformat.v4.new_code_cell(f"#| label: {name}-setup\nfrom empathy_ce import ask, progress, score\n\nprogress()")
+    cell.metadata["nbgrader"] = _nbgrader(f"{name}-setup")
+    cell.metadata["jupyter"] = {"source_hidden": True}
+    return cell
+
+
+def markdown_cell(text: str) -> NotebookNode:
+    return nbformat.v4.new_markdown_cell(text.strip())
+
+
+def notebook(name: str, cells: Iterable[NotebookNode]) -> NotebookNode:
+    """A Python 3 notebook whose first code cell sets up the exercises."""
+    nb = nbformat.v4.new_notebook()
+    cells = list(cells)
+    first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))
+    nb.cells = [*cells[:first_code], setup_cell(name), *cells[first_code:]]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb

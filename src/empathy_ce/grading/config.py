@@ -1,0 +1,80 @@
+"""nbgrader configuration for the course: our preprocessors in nbgrader's pipelines, and a typo guard."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.converters import Autograde, GenerateAssignment
+from nbgrader.preprocessors import ClearSolutions, OverwriteCells, SaveAutoGrades
+from traitlets.config import Config, Configurable
+
+from ..answers import FILENAME
+from . import preprocessors as pp
+
+OURS = (pp.RefuseAnswerFiles, pp.StripWidgetState, pp.KeepItemCells, pp.RemoveAddedCells, pp.FlagWrittenAnswers)
+
+
+class ConfigTypoError(SystemExit):
+    """A name in nbgrader_config.py that nbgrader does not know (nbgrader would only log it)."""
+
+
+def _default(cls: type[Configurable], name: str) -> list[Any]:
+    return list(cls.class_traits()[name].default())
+
+
+def _insert_after(items: list[Any], anchor: type, new: type) -> list[Any]:
+    i = items.index(anchor)
+    return [*items[: i + 1], new, *items[i + 1 :]]
+
+
+def configure(c: Config, root: str | Path) -> None:
+    """Put the widget-exercise preprocessors into nbgrader's release and autograde pipelines."""
+    release = [pp.KeepItemCells if p is ClearSolutions else p for p in _default(GenerateAssignment, "preprocessors")]
+    c.GenerateAssignment.preprocessors = [pp.RefuseAnswerFiles, pp.StripWidgetState, *release]
+    c.Autograde.sanitize_preprocessors = _insert_after(
+        _default(Autograde, "sanitize_preprocessors"), OverwriteCells, pp.RemoveAddedCells)
+    grade = _default(Autograde, "autograde_preprocessors")
+    i = grade.index(SaveAutoGrades)
+    c.Autograde.autograde_preprocessors = [*grade[:i], pp.FlagWrittenAnswers, *grade[i:]]
+    # Restore deleted test cells, and never replace a learner's answer file by a source copy.
+    c.OverwriteCells.add_missing_cells = True
+    source = Path(root) / c.CourseDirectory.get("source_directory", "source")
+    assignments = sorted(p.name for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
+    c.Autograde.exclude_overwriting = {a: [FILENAME] for a in assignments}
+
+
+def known_options() -> dict[str, set[str]]:
+    """Configurable class name -> its option names (several nbgrader classes share a name)."""
+    from nbgrader.apps import NbGraderApp
+    from nbgrader.exchange import default as exchange
+
+    # The default exchange classes are loaded at run time, so nbgrader's class list omits them.
+    exchange_classes = [v for v in vars(exchange).values() if isinstance(v, type) and issubclass(v, Configurable)]
+    known: dict[str, set[str]] = {}
+    for cls in [NbGraderApp, ClearMetadataPreprocessor, *NbGraderApp().all_configurable_classes(), *exchange_classes,
+                *OURS]:
+        known.setdefault(cls.__name__, set()).update(cls.class_traits(config=True))
+    return known
+
+
+def check(c: Config, filename: str = "nbgrader_config.py") -> None:
+    """Stop with a clear message on any class or option name nbgrader does not know."""
+    known = known_options()
+    problems = []
+    for section, values in c.items():
+        if not isinstance(values, Config):
+            continue
+        traits = known.get(section)
+        if traits is None:
+            hint = difflib.get_close_matches(section, known, n=1)
+            problems.append(f"unknown section c.{section}" + (f" (did you mean c.{hint[0]}?)" if hint else ""))
+            continue
+        for name in values:
+            if name not in traits:
+                hint = difflib.get_close_matches(name, traits, n=1)
+                problems.append(f"c.{section}.{name} is not an option" + (f" (did you mean {hint[0]}?)" if hint else ""))
+    if problems:
+        raise ConfigTypoError(f"{filename}: " + "; ".join(problems) + ". nbgrader would ignore these silently.")

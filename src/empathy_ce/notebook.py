@@ -1,0 +1,175 @@
+"""What notebook cells call: ask() shows an item, score() grades it (in hidden tests), progress() counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+from pathlib import Path
+from typing import Any
+
+from IPython.display import HTML, display
+
+from .answers import AnswerFileError, AnswerStore
+from .items import InvalidAnswer, check_value, option_keys, validate_item
+from .scoring import points
+from .widget import ItemWidget, ProgressLine, front_end_spec, markdown
+
+SOURCE_FOLDERS = ("solutions", "source")
+
+
+def autograding() -> bool:
+    """True while nbgrader's autograde executes the notebook."""
+    return os.environ.get("NBGRADER_EXECUTION") == "autograde"
+
+
+def instructor_copy(folder: Path) -> bool:
+    """True inside a course's nbgrader source folder, where answers must never be saved."""
+    folder = folder.resolve()
+    for parent in [folder, *folder.parents]:
+        if (parent / "nbgrader_config.py").exists():
+            relative = folder.relative_to(parent).parts
+            return bool(relative) and relative[0] in SOURCE_FOLDERS
+    return False
+
+
+class Session:
+    """The items shown in this kernel, their widgets and the answer file they persist to."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = Path.cwd() if folder is None else folder
+        self.store = AnswerStore(self.folder)
+        self.items: dict[str, dict[str, Any]] = {}
+        self.values: dict[str, Any] = {}
+        self.widgets: dict[str, ItemWidget] = {}
+        self.progress_lines: list[ProgressLine] = []
+        self.saving = not instructor_copy(self.folder) and not autograding()
+        self.warned = False
+
+    def stored_value(self, spec: dict[str, Any]) -> Any:
+        """The learner's saved answer for an item, or None when absent or invalid (with a message)."""
+        try:
+            raw = self.store.values().get(spec["id"])
+        except AnswerFileError as err:
+            if not self.warned:
+                self.warned = True
+                print(f"Saved answers could not be read: {err}. Items count as unanswered."
+                      + (" New answers are saved and the unreadable file is kept aside." if self.saving else ""))
+            return None
+        try:
+            return check_value(spec, raw)
+        except InvalidAnswer as err:
+            print(f"The saved answer to {spec['id']} in {self.store.path} is ignored: {err}.")
+            return None
+
+    def register(self, spec: dict[str, Any]) -> Any:
+        self.items[spec["id"]] = spec
+        value = self.stored_value(spec)
+        self.values[spec["id"]] = value
+        self.refresh()
+        return value
+
+    def on_change(self, spec: dict[str, Any], widget: ItemWidget, change: dict[str, Any]) -> None:
+        try:
+            value = check_value(spec, change["new"])
+        except InvalidAnswer as err:
+            widget.status = f"That answer could not be recorded: {err}."
+            return
+        self.values[spec["id"]] = value
+        self.refresh()
+        if not self.saving:
+            widget.status = "Instructor copy: answers given here are not saved."
+            return
+        try:
+            self.store.save(spec["id"], value, spec["kind"])
+        except OSError as err:
+            widget.status = f"Your answer could not be saved ({err.strerror}). Please tell your instructor."
+            return
+        widget.status = f"Saved at {dt.datetime.now().strftime('%H:%M:%S')}."
+
+    def refresh(self) -> None:
+        answered = sum(v is not None for v in self.values.values())
+        for line in self.progress_lines:
+            line.show(answered, len(self.items))
+
+
+_session: Session | None = None
+
+
+def session() -> Session:
+    """This kernel's session, rebuilt when the working folder changes."""
+    global _session
+    if _session is None or _session.folder != Path.cwd():
+        _session = Session()
+    return _session
+
+
+def ask(**spec: Any) -> None:
+    """Show one exercise item, restoring the learner's saved answer."""
+    spec = validate_item(spec)
+    current = session()
+    value = current.register(spec)
+    if autograding():
+        display(HTML(answer_summary(spec, value)))
+        return
+    widget = ItemWidget(spec=front_end_spec(spec), answer=value)
+    widget.observe(lambda change: current.on_change(spec, widget, change), "answer")
+    current.widgets[spec["id"]] = widget
+    display(widget)
+
+
+def score(item_id: str, key: Any) -> float:
+    """Points earned by the learner's saved answer; the key appears only in hidden tests."""
+    current = session()
+    if item_id not in current.items:
+        raise LookupError(f"item {item_id} must be shown with ask() before it is scored")
+    spec = current.items[item_id]
+    value = current.stored_value(spec)
+    earned = points(spec, value, key)
+    if autograding():
+        credited = html.escape(describe(spec, key))
+        display(HTML(f'<p class="ece-result">Score: {earned:g} of {spec["points"]:g}. Credited answer: {credited}.</p>'))
+    return earned
+
+
+def progress() -> None:
+    """Show the 'n of m answered' line; it updates as items run and as answers change."""
+    current = session()
+    if autograding():
+        return
+    line = ProgressLine()
+    current.progress_lines.append(line)
+    current.refresh()
+    display(line)
+
+
+def describe(spec: dict[str, Any], value: Any) -> str:
+    """An answer in words, by option label rather than key."""
+    if value is None:
+        return "no answer"
+    labels = {o["key"]: o["label"] for o in spec.get("options", [])}
+    if spec["kind"] in ("multiple", "ordering"):
+        return "; ".join(labels[v] for v in value)
+    if spec["kind"] == "single":
+        return labels[value]
+    if spec["kind"] == "numeric":
+        return f"{value:g}" + (f" {spec['unit']}" if spec.get("unit") else "")
+    return str(value)
+
+
+def answer_summary(spec: dict[str, Any], value: Any) -> str:
+    """Static HTML of an item and the learner's answer, for formgrader and feedback."""
+    parts = [f'<div class="ece-summary" data-item="{html.escape(spec["id"])}">',
+             f"<p><strong>{html.escape(spec['id'])}</strong> ({spec['kind']}, objective {spec['objective']})</p>",
+             markdown(spec["prompt"])]
+    if spec["kind"] == "text":
+        shown = html.escape(value) if value else "<em>No answer.</em>"
+        parts.append(f'<p><strong>Learner\'s answer:</strong></p><blockquote style="white-space: pre-wrap">{shown}</blockquote>')
+        rubric = "".join(f"<li>{markdown(r['criterion'], inline=True)} ({r['points']:g} pt)</li>" for r in spec.get("rubric", []))
+        parts.append(f"<p><strong>Rubric for the grader:</strong></p><ul>{rubric}</ul>")
+    else:
+        if spec["kind"] in ("single", "multiple", "ordering"):
+            parts.append("<p>Options: " + "; ".join(f"[{html.escape(k)}] {html.escape(l)}" for k, l in zip(option_keys(spec), [o["label"] for o in spec["options"]])) + "</p>")
+        parts.append(f"<p><strong>Learner's answer:</strong> {html.escape(describe(spec, value))}</p>")
+    parts.append("</div>")
+    return "".join(parts)

@@ -1,0 +1,62 @@
+"""The exercise widgets: an anywidget whose front end renders any item kind, and the progress line."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+import anywidget
+import ipywidgets
+import mistune
+import traitlets
+
+_markdown = mistune.create_markdown(escape=True)
+_TEXT_FIELDS = ("prompt", "context", "rationale", "example")
+
+
+def markdown(text: str, inline: bool = False) -> str:
+    """Markdown to HTML with raw HTML escaped; inline drops the paragraph wrapper."""
+    html = str(_markdown(text)).strip()
+    if inline and html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return html
+
+
+def front_end_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """The item as the front end shows it: the same data, with its text rendered to safe HTML."""
+    view = dict(spec)
+    for field in _TEXT_FIELDS:
+        if field in view:
+            view[field] = markdown(view[field])
+    if "options" in view:
+        view["options"] = [
+            {**o, "label": markdown(o["label"], inline=True), **({"feedback": markdown(o["feedback"])} if "feedback" in o else {})}
+            for o in view["options"]
+        ]
+    if "scale" in view and "labels" in view["scale"]:
+        view["scale"] = {**view["scale"], "labels": {k: markdown(v, inline=True) for k, v in view["scale"]["labels"].items()}}
+    if "rubric" in view:
+        view["rubric"] = [{**r, "criterion": markdown(r["criterion"], inline=True)} for r in view["rubric"]]
+    return view
+
+
+def _asset(name: str) -> str:
+    return files("empathy_ce").joinpath("static", name).read_text("utf-8")
+
+
+class ItemWidget(anywidget.AnyWidget):
+    """One exercise item; `answer` holds the learner's choice as stable option keys or a value."""
+
+    _esm = _asset("item.js")
+    _css = _asset("item.css")
+    spec = traitlets.Dict().tag(sync=True)
+    answer = traitlets.Any(None, allow_none=True).tag(sync=True)
+    status = traitlets.Unicode("").tag(sync=True)
+
+
+class ProgressLine(ipywidgets.HTML):
+    """'n of m answered', announced politely to screen readers when it changes."""
+
+    def show(self, answered: int, total: int) -> None:
+        noun = "item" if total == 1 else "items"
+        self.value = f'<p class="ece-progress" role="status" aria-live="polite"><strong>Progress:</strong> {answered} of {total} {noun} answered</p>'

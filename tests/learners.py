@@ -1,0 +1,31 @@
+"""Simulated learners: run a released notebook in a real kernel and answer through the real widgets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbclient import NotebookClient
+
+DRIVER = """
+from empathy_ce.notebook import session as _session
+for _id, _value in {answers}.items():
+    # The same call the comm handler makes when the browser sends a change.
+    _session().widgets[_id].set_state({{"answer": _value}})
+"""
+
+
+def answer(notebook: Path, answers: dict[str, Any], extra_cells: list[str] = ()) -> nbformat.NotebookNode:
+    """Run the notebook top to bottom in its folder, answer via the widgets, save it as a learner would."""
+    nb = nbformat.read(notebook, as_version=4)
+    for source in extra_cells:
+        nb.cells.append(nbformat.v4.new_code_cell(source))
+    driver = nbformat.v4.new_code_cell(DRIVER.format(answers=json.dumps(answers)))
+    nb.cells.append(driver)
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}},
+                   store_widget_state=True).execute()
+    nb.cells.remove(driver)
+    nbformat.write(nb, notebook)
+    return nb
