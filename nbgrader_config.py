@@ -21,6 +21,8 @@ c.CourseDirectory.db_url = os.environ.get("EMPATHY_CE_DB_URL", f"sqlite:///{here
 c.Exchange.root = os.environ.get("EMPATHY_CE_EXCHANGE", str(here / "exchange"))
 c.Exchange.path_includes_course = True
 c.Execute.timeout = 120
+# Unanswered coding cells must not stop "Run All": no raise in the learner's stub.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}
 
 configure(c, here)
 check(c)  # stop on misspelt names instead of silently using defaults
