@@ -93,13 +93,13 @@ class AnswerStore:
             try:
                 data = self.load()
             except AnswerFileError:
-                stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+                stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
                 os.replace(self.path, self.path.with_name(f"answers.broken-{stamp}.json"))
                 data = empty()
             data["items"][item_id] = {
                 "value": value,
                 "kind": kind,
-                "saved": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "saved": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             }
             self._write(data)
 

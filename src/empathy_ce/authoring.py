@@ -40,7 +40,8 @@ def item_source(spec: dict[str, Any], key: Any = None) -> str:
     source = f"#| label: {grade_id(spec['id'])}\nask(\n{args})"
     if spec["mode"] == "assessment" and spec["kind"] != "text":
         key = check_key(spec, key)
-        source += f"\n### BEGIN HIDDEN TESTS\nscore({json.dumps(spec['id'])}, key={json.dumps(key)})\n### END HIDDEN TESTS"
+        call = f"score({json.dumps(spec['id'])}, key={json.dumps(key)})"
+        source += f"\n### BEGIN HIDDEN TESTS\n{call}\n### END HIDDEN TESTS"
     elif key is not None:
         raise ValueError(f"item {spec['id']}: only graded assessment items take a hidden key")
     return source
@@ -70,7 +71,8 @@ def item_cell(spec: dict[str, Any], key: Any = None) -> NotebookNode:
 
 def setup_cell(name: str) -> NotebookNode:
     """The first code cell: import the exercise functions and show the progress line."""
-    cell = nbformat.v4.new_code_cell(f"#| label: {name}-setup\nfrom empathy_ce import ask, progress, score\n\nprogress()")
+    source = f"#| label: {name}-setup\nfrom empathy_ce import ask, progress, score\n\nprogress()"
+    cell = nbformat.v4.new_code_cell(source)
     cell.metadata["nbgrader"] = _nbgrader(f"{name}-setup")
     cell.metadata["jupyter"] = {"source_hidden": True}
     return cell

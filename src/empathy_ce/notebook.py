@@ -11,7 +11,7 @@ from typing import Any
 from IPython.display import HTML, display
 
 from .answers import AnswerFileError, AnswerStore
-from .items import InvalidAnswer, check_value, option_keys, validate_item
+from .items import InvalidAnswer, check_value, validate_item
 from .scoring import points
 from .widget import ItemWidget, ProgressLine, front_end_spec, markdown
 
@@ -128,7 +128,8 @@ def score(item_id: str, key: Any) -> float:
     earned = points(spec, value, key)
     if autograding():
         credited = html.escape(describe(spec, key))
-        display(HTML(f'<p class="ece-result">Score: {earned:g} of {spec["points"]:g}. Credited answer: {credited}.</p>'))
+        result = f"Score: {earned:g} of {spec['points']:g}. Credited answer: {credited}."
+        display(HTML(f'<p class="ece-result">{result}</p>'))
     return earned
 
 
@@ -164,12 +165,15 @@ def answer_summary(spec: dict[str, Any], value: Any) -> str:
              markdown(spec["prompt"])]
     if spec["kind"] == "text":
         shown = html.escape(value) if value else "<em>No answer.</em>"
-        parts.append(f'<p><strong>Learner\'s answer:</strong></p><blockquote style="white-space: pre-wrap">{shown}</blockquote>')
-        rubric = "".join(f"<li>{markdown(r['criterion'], inline=True)} ({r['points']:g} pt)</li>" for r in spec.get("rubric", []))
+        parts.append("<p><strong>Learner's answer:</strong></p>"
+                     f'<blockquote style="white-space: pre-wrap">{shown}</blockquote>')
+        rubric = "".join(f"<li>{markdown(r['criterion'], inline=True)} ({r['points']:g} pt)</li>"
+                         for r in spec.get("rubric", []))
         parts.append(f"<p><strong>Rubric for the grader:</strong></p><ul>{rubric}</ul>")
     else:
         if spec["kind"] in ("single", "multiple", "ordering"):
-            parts.append("<p>Options: " + "; ".join(f"[{html.escape(k)}] {html.escape(l)}" for k, l in zip(option_keys(spec), [o["label"] for o in spec["options"]])) + "</p>")
+            listed = "; ".join(f"[{html.escape(o['key'])}] {html.escape(o['label'])}" for o in spec["options"])
+            parts.append(f"<p>Options: {listed}</p>")
         parts.append(f"<p><strong>Learner's answer:</strong> {html.escape(describe(spec, value))}</p>")
     parts.append("</div>")
     return "".join(parts)

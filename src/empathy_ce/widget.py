@@ -10,13 +10,15 @@ import ipywidgets
 import mistune
 import traitlets
 
+from .citations import render as cite
+
 _markdown = mistune.create_markdown(escape=True)
 _TEXT_FIELDS = ("prompt", "context", "rationale", "example")
 
 
 def markdown(text: str, inline: bool = False) -> str:
-    """Markdown to HTML with raw HTML escaped; inline drops the paragraph wrapper."""
-    html = str(_markdown(text)).strip()
+    """Markdown to HTML with raw HTML escaped and citation keys shown APA-style; inline drops the <p>."""
+    html = str(_markdown(cite(text))).strip()
     if inline and html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
     return html
@@ -30,11 +32,13 @@ def front_end_spec(spec: dict[str, Any]) -> dict[str, Any]:
             view[field] = markdown(view[field])
     if "options" in view:
         view["options"] = [
-            {**o, "label": markdown(o["label"], inline=True), **({"feedback": markdown(o["feedback"])} if "feedback" in o else {})}
+            {**o, "label": markdown(o["label"], inline=True)}
+            | ({"feedback": markdown(o["feedback"])} if "feedback" in o else {})
             for o in view["options"]
         ]
     if "scale" in view and "labels" in view["scale"]:
-        view["scale"] = {**view["scale"], "labels": {k: markdown(v, inline=True) for k, v in view["scale"]["labels"].items()}}
+        labels = {k: markdown(v, inline=True) for k, v in view["scale"]["labels"].items()}
+        view["scale"] = {**view["scale"], "labels": labels}
     if "rubric" in view:
         view["rubric"] = [{**r, "criterion": markdown(r["criterion"], inline=True)} for r in view["rubric"]]
     return view
@@ -59,4 +63,5 @@ class ProgressLine(ipywidgets.HTML):
 
     def show(self, answered: int, total: int) -> None:
         noun = "item" if total == 1 else "items"
-        self.value = f'<p class="ece-progress" role="status" aria-live="polite"><strong>Progress:</strong> {answered} of {total} {noun} answered</p>'
+        self.value = ('<p class="ece-progress" role="status" aria-live="polite">'
+                      f"<strong>Progress:</strong> {answered} of {total} {noun} answered</p>")

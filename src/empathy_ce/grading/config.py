@@ -75,6 +75,7 @@ def check(c: Config, filename: str = "nbgrader_config.py") -> None:
         for name in values:
             if name not in traits:
                 hint = difflib.get_close_matches(name, traits, n=1)
-                problems.append(f"c.{section}.{name} is not an option" + (f" (did you mean {hint[0]}?)" if hint else ""))
+                suggestion = f" (did you mean {hint[0]}?)" if hint else ""
+                problems.append(f"c.{section}.{name} is not an option{suggestion}")
     if problems:
         raise ConfigTypoError(f"{filename}: " + "; ".join(problems) + ". nbgrader would ignore these silently.")

@@ -120,6 +120,7 @@ function render({ model, el }) {
     const inputs = choices.map((choice, i) => {
       const input = h("input", {
         type: kind === "multiple" ? "checkbox" : "radio",
+        "data-lm-suppress-shortcuts": "true", // keep arrow keys for the group, not JupyterLab's cell navigation
         name: uid,
         id: `${uid}-${i}`,
         value: String(choice.key),
