@@ -8,7 +8,7 @@ EMPATHY_CE_EXCHANGE (the exchange folder) and EMPATHY_CE_DB_URL (e.g. a postgres
 import os
 from pathlib import Path
 
-from empathy_ce.grading.config import check, configure
+from empathy_ce.grading.config import configure
 
 here = Path(__file__).resolve().parent
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
@@ -24,5 +24,6 @@ c.Execute.timeout = 120
 # Unanswered coding cells must not stop "Run All": no raise in the learner's stub.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}
 
+# Our preprocessors in nbgrader's pipelines, and a check that stops every nbgrader command on a misspelt
+# option anywhere in this file (nbgrader itself only logs those and carries on with defaults).
 configure(c, here)
-check(c)  # stop on misspelt names instead of silently using defaults

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import difflib
+import fnmatch
 from pathlib import Path
 from typing import Any
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.auth import NoAuthPlugin
 from nbgrader.converters import Autograde, GenerateAssignment
 from nbgrader.preprocessors import ClearSolutions, OverwriteCells, SaveAutoGrades
 from traitlets.config import Config, Configurable
+from traitlets.config.loader import PyFileConfigLoader
 
 from ..answers import FILENAME
 from . import preprocessors as pp
@@ -17,8 +20,27 @@ from . import preprocessors as pp
 OURS = (pp.RefuseAnswerFiles, pp.StripWidgetState, pp.KeepItemCells, pp.RemoveAddedCells, pp.FlagWrittenAnswers)
 
 
-class ConfigTypoError(SystemExit):
-    """A name in nbgrader_config.py that nbgrader does not know (nbgrader would only log it)."""
+class ConfigTypoError(ValueError):
+    """A mistake in nbgrader_config.py that nbgrader would only log, or not notice at all."""
+
+
+class CheckedConfigAuthPlugin(NoAuthPlugin):
+    """nbgrader's default authentication plugin, which also checks the fully loaded configuration.
+
+    nbgrader creates its Authenticator in every command and in the formgrader once every config file
+    has been read, so a misspelt option anywhere in nbgrader_config.py stops the command here.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        command_line = self.parent is not None and self.parent.parent is not None
+        root = Path(self.config.get("CourseDirectory", {}).get("root") or Path.cwd())
+        try:
+            check_file(root / "nbgrader_config.py")
+        except ConfigTypoError as err:
+            if command_line:
+                raise SystemExit(f"error: {err}") from None
+            raise
 
 
 def _default(cls: type[Configurable], name: str) -> list[Any]:
@@ -39,6 +61,7 @@ def configure(c: Config, root: str | Path) -> None:
     grade = _default(Autograde, "autograde_preprocessors")
     i = grade.index(SaveAutoGrades)
     c.Autograde.autograde_preprocessors = [*grade[:i], pp.FlagWrittenAnswers, *grade[i:]]
+    c.Authenticator.plugin_class = CheckedConfigAuthPlugin
     # Restore deleted test cells, and never replace a learner's answer file by a source copy.
     c.OverwriteCells.add_missing_cells = True
     source = Path(root) / c.CourseDirectory.get("source_directory", "source")
@@ -60,8 +83,19 @@ def known_options() -> dict[str, set[str]]:
     return known
 
 
+def check_file(path: Path) -> None:
+    """Load a config file as nbgrader would, but let every error out, then check its names."""
+    if not path.exists():
+        return
+    try:
+        config = PyFileConfigLoader(path.name, path=str(path.parent)).load_config()
+    except Exception as err:
+        raise ConfigTypoError(f"{path}: {type(err).__name__}: {err}") from err
+    check(config, str(path))
+
+
 def check(c: Config, filename: str = "nbgrader_config.py") -> None:
-    """Stop with a clear message on any class or option name nbgrader does not know."""
+    """Stop with a clear message on names nbgrader does not know and on settings that lose answers."""
     known = known_options()
     problems = []
     for section, values in c.items():
@@ -77,5 +111,10 @@ def check(c: Config, filename: str = "nbgrader_config.py") -> None:
                 hint = difflib.get_close_matches(name, traits, n=1)
                 suggestion = f" (did you mean {hint[0]}?)" if hint else ""
                 problems.append(f"c.{section}.{name} is not an option{suggestion}")
+    course = c.get("CourseDirectory", {})
+    dropped = [p for p in course.get("ignore", []) if fnmatch.fnmatch(FILENAME, p)]
+    if dropped or not any(fnmatch.fnmatch(FILENAME, p) for p in course.get("include", ["*"])):
+        problems.append(f"CourseDirectory.ignore/include would leave out {FILENAME} ({dropped or 'not included'}), "
+                        "silently dropping learners' answers from every submission")
     if problems:
-        raise ConfigTypoError(f"{filename}: " + "; ".join(problems) + ". nbgrader would ignore these silently.")
+        raise ConfigTypoError(f"{filename}: " + "; ".join(problems) + ". nbgrader would not stop for these.")
