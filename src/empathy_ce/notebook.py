@@ -73,19 +73,19 @@ class Session:
         try:
             value = check_value(spec, change["new"])
         except InvalidAnswer as err:
-            widget.status = f"That answer could not be recorded: {err}."
+            widget.report(f"That answer could not be recorded: {err}.")
             return
         self.values[spec["id"]] = value
         self.refresh()
         if not self.saving:
-            widget.status = "Instructor copy: answers given here are not saved."
+            widget.report("Instructor copy: answers given here are not saved.")
             return
         try:
             self.store.save(spec["id"], value, spec["kind"])
         except OSError as err:
-            widget.status = f"Your answer could not be saved ({err.strerror}). Please tell your instructor."
+            widget.report(f"Your answer could not be saved ({err.strerror}). Please tell your instructor.")
             return
-        widget.status = f"Saved at {dt.datetime.now().strftime('%H:%M:%S')}."
+        widget.report(f"Saved at {dt.datetime.now().strftime('%H:%M:%S')}.")
 
     def refresh(self) -> None:
         answered = sum(v is not None for v in self.values.values())
@@ -113,6 +113,8 @@ def ask(**spec: Any) -> None:
         display(HTML(answer_summary(spec, value)))
         return
     widget = ItemWidget(spec=front_end_spec(spec), answer=value)
+    if value is not None:
+        widget.report("Your saved answer was restored.")
     widget.observe(lambda change: current.on_change(spec, widget, change), "answer")
     current.widgets[spec["id"]] = widget
     display(widget)

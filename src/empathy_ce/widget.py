@@ -56,6 +56,12 @@ class ItemWidget(anywidget.AnyWidget):
     spec = traitlets.Dict().tag(sync=True)
     answer = traitlets.Any(None, allow_none=True).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
+    saves = traitlets.Int(0).tag(sync=True)
+
+    def report(self, text: str) -> None:
+        """Tell the learner what happened to their last change (always shown, even if repeated)."""
+        self.status = text
+        self.saves += 1
 
 
 class ProgressLine(ipywidgets.HTML):

@@ -46,6 +46,8 @@ function h(tag, attrs = {}, ...children) {
     else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
     else node.setAttribute(name, value === true ? "" : value);
   }
+  // Keys pressed in a control belong to it, not to JupyterLab's notebook shortcuts (arrows, D D, M...).
+  if (["INPUT", "BUTTON", "TEXTAREA"].includes(node.tagName)) node.setAttribute("data-lm-suppress-shortcuts", "true");
   for (const child of children) if (child) node.append(child);
   return node;
 }
@@ -72,7 +74,7 @@ function render({ model, el }) {
   const spec = model.get("spec");
   const practice = spec.mode === "practice";
   const uid = `ece-${spec.id.replace(/\./g, "-")}-${++counter}`;
-  const root = h("div", { class: `ece-item ece-${spec.kind}`, "data-item": spec.id, "data-mode": spec.mode });
+  const root = h("div", { class: `ece-item ece-kind-${spec.kind}`, "data-item": spec.id, "data-mode": spec.mode });
   const badge = practice ? "Practice" : `Post-test · ${spec.points} point${spec.points === 1 ? "" : "s"}`;
   root.append(h("p", { class: "ece-badge", text: badge }));
   if (spec.context) root.append(h("blockquote", { class: "ece-context", html: spec.context }));
@@ -83,9 +85,11 @@ function render({ model, el }) {
 
   function commit(value) {
     answer = value;
+    if (JSON.stringify(model.get("answer")) === JSON.stringify(value)) return; // unchanged: already saved
     model.set("answer", value);
     model.save_changes();
-    if (!practice) status.textContent = "Answer recorded.";
+    // The kernel confirms with "Saved at ..." (see onSaved); with no kernel, practice items need no status.
+    if (!practice) status.textContent = "Saving…";
   }
 
   function showFeedback(parts) {
@@ -120,7 +124,6 @@ function render({ model, el }) {
     const inputs = choices.map((choice, i) => {
       const input = h("input", {
         type: kind === "multiple" ? "checkbox" : "radio",
-        "data-lm-suppress-shortcuts": "true", // keep arrow keys for the group, not JupyterLab's cell navigation
         name: uid,
         id: `${uid}-${i}`,
         value: String(choice.key),
@@ -187,7 +190,8 @@ function render({ model, el }) {
           const down = h("button", { type: "button", class: "ece-move", "aria-label": `Move down: ${plain}`, text: "↓ Move down", disabled: i === order.length - 1, "data-key": key, "data-dir": "down" });
           up.addEventListener("click", () => move(i, -1));
           down.addEventListener("click", () => move(i, 1));
-          return h("li", { class: "ece-order-item" }, h("span", { class: "ece-order-label", html: text }), h("span", { class: "ece-order-buttons" }, up, down));
+          return h("li", { class: "ece-order-item" }, h("span", { class: "ece-order-pos", "aria-hidden": "true", text: `${i + 1}.` }),
+            h("span", { class: "ece-order-label", html: text }), h("span", { class: "ece-order-buttons" }, up, down));
         }),
       );
       if (focusKey) {
@@ -258,7 +262,7 @@ function render({ model, el }) {
           spec.example ? h("blockquote", { class: "ece-example", html: spec.example }) : null,
           spec.rationale ? h("div", { class: "ece-rationale", html: spec.rationale }) : null,
         ]);
-      else status.textContent = "Answer recorded.";
+
     };
     area.addEventListener("input", recount);
     area.addEventListener("change", submit);
@@ -273,14 +277,15 @@ function render({ model, el }) {
   }
 
   root.append(body, feedback, status);
-  const onStatus = () => {
+  // `saves` counts the kernel's reports, so that two identical messages in a row still show.
+  const onSaved = () => {
     const text = model.get("status");
     if (text) status.textContent = text;
   };
-  model.on("change:status", onStatus);
-  onStatus();
+  model.on("change:saves", onSaved);
+  onSaved();
   el.append(root);
-  return () => model.off("change:status", onStatus);
+  return () => model.off("change:saves", onSaved);
 }
 
 export default { render };

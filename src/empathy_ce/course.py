@@ -1,0 +1,69 @@
+"""The course description: course/course.yml and one course/modules/<id>.yml per module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Module:
+    id: str
+    title: str
+    contact_hours: float
+    objectives: dict[str, str]
+    practice: list[str]
+    posttest: str
+    data: str | None = None
+    figures: list[str] = field(default_factory=list)
+
+    def notebooks(self) -> list[str]:
+        return [*self.practice, self.posttest, *([self.data] if self.data else [])]
+
+
+@dataclass(frozen=True)
+class Course:
+    root: Path
+    title: str
+    pass_mark: float
+    delivery: str
+    provider: dict[str, str]
+    modules: list[Module]
+    raw: dict[str, Any]
+
+    def source(self, module: Module, notebook: str) -> Path:
+        return self.root / "solutions" / module.id / f"{notebook}.ipynb"
+
+    def release(self, module: Module, notebook: str) -> Path:
+        return self.root / "exercises" / module.id / f"{notebook}.ipynb"
+
+    @property
+    def contact_hours(self) -> float:
+        return sum(m.contact_hours for m in self.modules)
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The course root: the nearest folder at or above start holding nbgrader_config.py and course/."""
+    start = (start or Path.cwd()).resolve()
+    for folder in [start, *start.parents]:
+        if (folder / "nbgrader_config.py").exists() and (folder / "course" / "course.yml").exists():
+            return folder
+    raise FileNotFoundError(f"no course (nbgrader_config.py and course/course.yml) at or above {start}")
+
+
+def load(root: Path | None = None) -> Course:
+    root = find_root(root)
+    raw = yaml.safe_load((root / "course" / "course.yml").read_text("utf-8"))
+    modules = []
+    for module_id in raw["modules"]:
+        data = yaml.safe_load((root / "course" / "modules" / f"{module_id}.yml").read_text("utf-8"))
+        notebooks = data["notebooks"]
+        modules.append(Module(id=data["id"], title=data["title"], contact_hours=float(data["contact_hours"]),
+                              objectives=dict(data["objectives"]), practice=list(notebooks["practice"]),
+                              posttest=notebooks["posttest"], data=notebooks.get("data"),
+                              figures=list(data.get("figures", []))))
+    return Course(root=root, title=raw["title"], pass_mark=float(raw["pass_mark"]), delivery=raw["delivery"],
+                  provider=dict(raw["provider"]), modules=modules, raw=raw)
