@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import shutil
 from pathlib import Path
 
 import bibtexparser
 import nbformat
 import pytest
 from conftest import ROOT
-from nbclient import NotebookClient
 
 from empathy_ce import cells, citations
 from empathy_ce import course as course_model
 from empathy_ce.items import validate_item
+from empathy_ce.widget import ItemWidget, front_end_spec
 
 COURSE = course_model.load(ROOT)
 BIB = ROOT / "course" / "references.bib"
@@ -156,13 +156,10 @@ def test_embed_targets_and_labels_exist(page: Path):
 
 
 @pytest.mark.parametrize(("module", "name"), NOTEBOOKS, ids=lambda x: getattr(x, "id", x))
-def test_learner_notebook_runs_top_to_bottom(module: course_model.Module, name: str, tmp_path: Path):
-    folder = tmp_path / module.id
-    shutil.copytree(COURSE.release(module, name).parent, folder)
-    nb = nbformat.read(folder / f"{name}.ipynb", as_version=4)
-    NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
-    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
-    assert not errors, errors
-    shown = sum("application/vnd.jupyter.widget-view+json" in o.get("data", {})
-                for c in nb.cells for o in c.get("outputs", []))
-    assert shown >= len(cells.notebook_items(folder / f"{name}.ipynb"))
+def test_every_item_builds_its_widget(module: course_model.Module, name: str):
+    """Each item passes the schema and renders its front-end data (whole notebooks run in test_course_e2e)."""
+    items = cells.notebook_items(COURSE.release(module, name))
+    assert items or name == module.data
+    for spec, _ in items:
+        view = ItemWidget(spec=front_end_spec(validate_item(spec))).spec
+        assert view["prompt"] and "[@" not in json.dumps(view), spec["id"]  # citations shown as (Author, year)

@@ -90,6 +90,8 @@ class AnswerStore:
     def save(self, item_id: str, value: Any, kind: str) -> None:
         """Record one answer; a broken file is kept aside under a new name, never overwritten."""
         with self._lock:
+            for stale in self.path.parent.glob(".answers-*.tmp"):  # left by a writer that was killed
+                stale.unlink(missing_ok=True)
             try:
                 data = self.load()
             except AnswerFileError:
