@@ -91,7 +91,8 @@ def check_value(spec: dict[str, Any], value: Any) -> Any:
             return None
         return value
     if kind == "rating":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or value != int(value):
             raise InvalidAnswer(f"a rating must be a whole number, got {value!r}")
         scale = spec["scale"]
         if not scale["min"] <= value <= scale["max"]:
