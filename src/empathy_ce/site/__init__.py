@@ -1,0 +1,33 @@
+"""The course website: a Quarto project (`_quarto.yml`) whose practice exercises work with no server.
+
+Quarto embeds notebook cells as they are stored, so the pages embed executed copies of the learner notebooks
+(`site/notebooks/`, made by `notebooks.py` with the widget state saved); `postrender.py` then points every page
+at local copies of require.js, jQuery, the widget HTML manager and anywidget, so that the site makes no
+third-party request. `preview.py` writes the home page's course summary and the post-test previews.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+QUARTO_FILE = "_quarto.yml"
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The folder holding _quarto.yml, at or above start (default: the working folder)."""
+    start = (start or Path.cwd()).resolve()
+    for folder in [start, *start.parents]:
+        if (folder / QUARTO_FILE).exists():
+            return folder
+    raise FileNotFoundError(f"no {QUARTO_FILE} at or above {start}")
+
+
+def config(root: Path) -> dict:
+    return yaml.safe_load((root / QUARTO_FILE).read_text("utf-8"))
+
+
+def pages(root: Path) -> list[Path]:
+    """The pages Quarto renders, in the order of the project's `render:` list."""
+    return [root / p for p in config(root)["project"]["render"]]

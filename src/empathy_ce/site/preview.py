@@ -1,0 +1,131 @@
+"""Markdown for the website's generated parts: the course summary and the post-test previews.
+
+Both are printed by code cells (`output: asis`) in course/index.qmd and course/posttests.qmd, so the site always
+shows what course/course.yml, course/modules/<id>.yml and the released post-tests say. The previews read only
+the released learner notebooks (exercises/), which carry no keys: an assessment item's spec has no answer,
+rationale or feedback (the item schema refuses them), and this module prints only the fields a learner sees.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .. import cells
+from .. import course as course_model
+
+KIND_HINTS = {
+    "single": "Choose one answer.",
+    "multiple": "Choose every answer that applies.",
+    "rating": "Choose one point on the scale.",
+    "ordering": "Put the statements in order (they start in the order shown here).",
+    "numeric": "Type a number.",
+    "text": "Write a short answer in your own words; your instructor grades it against the criteria below.",
+}
+SHOWN_FIELDS = ("id", "kind", "mode", "objective", "points", "context", "prompt", "options", "scale", "unit",
+                "rubric")
+
+
+def _hours(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _points(value: float) -> str:
+    return f"{value:g} point" + ("" if value == 1 else "s")
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in text.strip().splitlines())
+
+
+def at_a_glance(root: Path | None = None) -> str:
+    """Audience, format, contact hours, pass mark and provider, from course/course.yml."""
+    course = course_model.load(root)
+    raw = course.raw
+    provider = course.provider
+    lines = [
+        "| | |",
+        "|---|---|",
+        f"| **Audience** | {raw['audience']} |",
+        f"| **Format** | {course.delivery.capitalize()}: {len(course.modules)} modules, read on this website, "
+        "with practice exercises in the page and a graded post-test per module in JupyterLab |",
+        f"| **Contact hours** | {_hours(course.contact_hours)} in total |",
+        f"| **Pass mark** | {course.pass_mark:.0%} of the points on each module's post-test |",
+        f"| **Provider** | {provider.get('name', '')} |",
+        f"| **Approval** | {provider.get('approval_statement', '')} {provider.get('approval_number', '')} |",
+        "",
+        ": The course at a glance {tbl-colwidths=\"[22,78]\"}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def modules_and_objectives(root: Path | None = None) -> str:
+    """One section per module, in teaching order: contact hours, learning objectives, link to the page."""
+    course = course_model.load(root)
+    parts = []
+    for number, module in enumerate(course.modules, start=1):
+        parts.append(f"### Module {number}: [{module.title}]({module.id}.qmd)\n")
+        parts.append(f"**{_hours(module.contact_hours)} contact hour"
+                     f"{'' if module.contact_hours == 1 else 's'}.** After this module you will be able to:\n")
+        parts += [f"- **{key}**: {text}" for key, text in module.objectives.items()]
+        parts.append("")
+    parts.append(f"**Total: {_hours(course.contact_hours)} contact hours** across {len(course.modules)} modules.\n")
+    return "\n".join(parts)
+
+
+def item_markdown(number: int, spec: dict[str, Any]) -> str:
+    """One assessment item as a learner would read it, with no answer controls and no key."""
+    spec = {k: v for k, v in spec.items() if k in SHOWN_FIELDS}
+    kind = spec["kind"]
+    out = [f"### Item {number} ({_points(spec.get('points', 0))}) {{.unnumbered .unlisted}}", ""]
+    if spec.get("context"):
+        out += [_quote(spec["context"]), ""]
+    out += [spec["prompt"].strip(), "", f"*{KIND_HINTS[kind]}*", ""]
+    if kind in ("single", "multiple", "ordering"):
+        out += [f"- {option['label']}" for option in spec["options"]]
+        out.append("")
+    elif kind == "rating":
+        scale = spec["scale"]
+        labels = scale.get("labels", {})
+        out += [f"- **{v}**" + (f" {labels[str(v)]}" if str(v) in labels else "")
+                for v in range(scale["min"], scale["max"] + 1)]
+        out.append("")
+    elif kind == "numeric" and spec.get("unit"):
+        out += [f"Unit: {spec['unit']}", ""]
+    elif kind == "text" and spec.get("rubric"):
+        out += [f"- {r['criterion']} ({_points(r['points'])})" for r in spec["rubric"]]
+        out.append("")
+    return "\n".join(out)
+
+
+def posttest_preview(module_id: str, root: Path | None = None) -> str:
+    """A module's post-test as a read-only preview, with how to take and submit it in JupyterLab."""
+    course = course_model.load(root)
+    module = next(m for m in course.modules if m.id == module_id)
+    number = course.modules.index(module) + 1
+    release = course.release(module, module.posttest)
+    items = [spec for spec, _ in cells.notebook_items(release) if spec.get("mode") == "assessment"]
+    total = sum(spec.get("points", 0) for spec in items)
+    notebook = release.relative_to(course.root).as_posix()
+    parts = [
+        f"## Module {number}: {module.title} {{#posttest-{module.id}}}",
+        "",
+        "::: {.callout-important}",
+        "## Preview only: take and submit this post-test in JupyterLab",
+        f"This website cannot take your answers. Open `{notebook}` in JupyterLab, choose *Run > Run All Cells*, "
+        "and answer each item by clicking or typing; your answers are saved as you go. When you have finished, "
+        "submit the notebook from the *Assignments* tab. "
+        f"The post-test has {len(items)} items worth {_points(total)}; the pass mark is "
+        f"{course.pass_mark:.0%} ({course.pass_mark * total:g} of {_points(total)}).",
+        ":::",
+        "",
+        f"Study the [module page]({module.id}.qmd) and its practice exercises first.",
+        "",
+    ]
+    parts += [item_markdown(i, spec) for i, spec in enumerate(items, start=1)]
+    return "\n".join(parts) + "\n"
+
+
+def all_posttest_previews(root: Path | None = None) -> str:
+    course = course_model.load(root)
+    return "\n".join(posttest_preview(m.id, root) for m in course.modules)
