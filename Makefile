@@ -1,11 +1,14 @@
 # Two commands on a fresh clone:  make start  (JupyterLab on the course, nbgrader ready)
 #                                 make test   (the whole test suite)
+# Publishers:                     make site   (the course website in _site/; needs Quarto and npm)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The website's JavaScript (widget runtime, axe-core for the tests), pinned in package-lock.json.
+NODE_STAMP := node_modules/.installed
 
-.PHONY: setup start test lint release
+.PHONY: setup start test lint release site site-notebooks
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +16,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund && touch $(NODE_STAMP); \
+	else \
+		echo "npm not found: the website build and its browser tests need Node.js and npm"; \
+	fi
+
+setup: $(STAMP) $(NODE_STAMP)
 
 start: setup
 	$(VENV)/bin/empathy-ce start
@@ -24,3 +34,13 @@ test: setup
 
 release: setup
 	$(VENV)/bin/empathy-ce release
+
+# The course website (Quarto). Executes only the embedded notebooks whose source changed (see README).
+site: setup
+	@command -v npm >/dev/null 2>&1 || { echo "make site needs Node.js and npm" >&2; exit 1; }
+	@command -v quarto >/dev/null 2>&1 || { echo "make site needs Quarto on PATH (quarto.org)" >&2; exit 1; }
+	QUARTO_PYTHON=$(abspath $(PY)) quarto render
+
+# Re-execute the notebooks the pages embed (site/notebooks/) after a change, without Quarto; commit the result.
+site-notebooks: setup
+	$(PY) -m empathy_ce.site.notebooks

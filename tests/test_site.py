@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import html
 import http.server
@@ -181,16 +182,29 @@ def page_notebook(page: Path) -> nbformat.NotebookNode:
                                                              "display_name": "Python 3"}})
 
 
-@functools.cache
-def page_outputs(page: Path) -> str:
+async def _run_page(page: Path) -> str:
     """Run a page's Python cells in a fresh kernel, from the page's folder as Quarto does; their text output."""
     nb = page_notebook(page)
     if nb.cells:
-        NotebookClient(nb, timeout=120, kernel_name="python3",
-                       resources={"metadata": {"path": str(page.parent)}}).execute()
+        await NotebookClient(nb, timeout=120, kernel_name="python3",
+                             resources={"metadata": {"path": str(page.parent)}}).async_execute()
     errors = [o for c in nb.cells for o in c.outputs if o.output_type == "error"]
     assert not errors, f"{page.name}: {errors[0].get('ename')}: {errors[0].get('evalue')}"
     return "".join(o.get("text", "") for c in nb.cells for o in c.outputs if o.output_type == "stream")
+
+
+@functools.cache
+def all_page_outputs() -> dict[Path, str]:
+    """Every rendered page's code, each page in its own fresh kernel (the kernels run side by side)."""
+
+    async def run_all() -> list[str]:
+        return await asyncio.gather(*(_run_page(p) for p in PAGES))
+
+    return dict(zip(PAGES, asyncio.run(run_all()), strict=True))
+
+
+def page_outputs(page: Path) -> str:
+    return all_page_outputs()[page]
 
 
 def test_every_page_python_code_runs_in_a_fresh_kernel():
@@ -460,7 +474,8 @@ def item(page: Any, item_id: str) -> Any:
 
 def axe_violations(page: Any) -> list[dict]:
     page.add_script_tag(content=AXE.read_text("utf-8"))
-    result = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
+    result = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}, "
+                           "resultTypes: ['violations']})", WCAG_TAGS)
     return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
              "nodes": [n["target"] for n in v["nodes"][:5]]} for v in result["violations"]]
 
