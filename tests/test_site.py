@@ -131,7 +131,7 @@ def test_embed_targets_and_labels_are_covered_by_test_content():
     """tests/test_content.py checks every embed target and cell label of course/*.qmd: all rendered pages."""
     from test_content import PAGES as CHECKED_PAGES
 
-    assert {p for p in PAGES} <= set(CHECKED_PAGES)
+    assert set(PAGES) <= set(CHECKED_PAGES)
 
 
 @pytest.mark.parametrize("executed", site_notebooks.embedded_copies(ROOT), ids=lambda p: p.stem)
@@ -146,7 +146,26 @@ def test_embedded_notebooks_are_up_to_date_and_publishable(executed: Path):
         assert states[spec["id"]]["spec"]["mode"] == "practice"
 
 
-def test_post_tests_are_never_embedded(tmp_path: Path):
+def test_editing_one_module_re_executes_only_that_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    for name in ("_quarto.yml", "course", "exercises", "site/notebooks"):
+        source, dest = ROOT / name, tmp_path / name
+        if source.is_dir():
+            shutil.copytree(source, dest, ignore=shutil.ignore_patterns("answers*.json"))
+        else:
+            shutil.copy(source, dest)
+    edited = tmp_path / "exercises" / "trust" / "trust_practice.ipynb"
+    nb = nbformat.read(edited, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("A new closing note."))
+    nbformat.write(nb, edited)
+    recorded = nbformat.read(tmp_path / "site/notebooks/trust/trust_practice.ipynb", as_version=4).metadata
+    monkeypatch.setattr(site_notebooks, "library_versions", lambda: dict(recorded[site_notebooks.METADATA_KEY]))
+    executed = []
+    monkeypatch.setattr(site_notebooks, "execute", lambda release, copy: executed.append(copy))
+    site_notebooks.refresh(tmp_path, log=lambda _: None)
+    assert executed == [tmp_path / "site/notebooks/trust/trust_practice.ipynb"]
+
+
+def test_post_tests_are_never_embedded():
     for module in COURSE.modules:
         with pytest.raises(site_notebooks.SiteNotebookError, match="graded items"):
             site_notebooks.check_publishable(COURSE.release(module, module.posttest))

@@ -44,17 +44,13 @@ def at_a_glance(root: Path | None = None) -> str:
     raw = course.raw
     provider = course.provider
     lines = [
-        "| | |",
-        "|---|---|",
-        f"| **Audience** | {raw['audience']} |",
-        f"| **Format** | {course.delivery.capitalize()}: {len(course.modules)} modules, read on this website, "
-        "with practice exercises in the page and a graded post-test per module in JupyterLab |",
-        f"| **Contact hours** | {_hours(course.contact_hours)} in total |",
-        f"| **Pass mark** | {course.pass_mark:.0%} of the points on each module's post-test |",
-        f"| **Provider** | {provider.get('name', '')} |",
-        f"| **Approval** | {provider.get('approval_statement', '')} {provider.get('approval_number', '')} |",
-        "",
-        ": The course at a glance {tbl-colwidths=\"[22,78]\"}",
+        f"- **Audience:** {raw['audience']}",
+        f"- **Format:** {course.delivery}, {len(course.modules)} modules, read on this website, with practice "
+        "exercises in the page and a graded post-test per module in JupyterLab",
+        f"- **Contact hours:** {_hours(course.contact_hours)} in total",
+        f"- **Pass mark:** {course.pass_mark:.0%} of the points on each module's post-test",
+        f"- **Provider:** {provider.get('name', '')}",
+        f"- **Approval:** {provider.get('approval_statement', '')} {provider.get('approval_number', '')}",
     ]
     return "\n".join(lines) + "\n"
 
