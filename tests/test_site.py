@@ -611,11 +611,11 @@ def test_static_exercises_work_offline_and_accessibly(module: str, static_site, 
 
 
 @pytest.mark.browser
+@pytest.mark.skipif(shutil.which("quarto") is None,
+                    reason="quarto is not on PATH: the real-site render test did not run (install Quarto, then "
+                    "`make site` builds the site; the static-page tests above cover the exercises meanwhile)")
 def test_quarto_renders_the_whole_site_and_it_passes_the_same_checks(tmp_path: Path, serve, browser):
     quarto = shutil.which("quarto")
-    if quarto is None:
-        pytest.skip("quarto is not on PATH: the real-site render test did not run (install Quarto, then "
-                    "`make site` builds the site; the static-page tests above cover the exercises meanwhile)")
     project = tmp_path / "project"
     project.mkdir()
     for name in ("_quarto.yml", "package.json", "package-lock.json", "nbgrader_config.py"):
