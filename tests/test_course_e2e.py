@@ -78,9 +78,10 @@ def graded(tmp_path_factory: pytest.TempPathFactory):
             shutil.copytree(root / "exercises" / module.id, folder)
             values = answers_for(learner, [(s, k) for s, k, _ in items], rng)
             if values:
-                (folder / "answers.json").write_text(json.dumps({"format": "empathy-ce/answers", "version": 1,
-                                                                 "items": {i: {"value": v} for i, v in values.items()}}))
-            for spec, key, name in items:
+                records = {i: {"value": v} for i, v in values.items()}
+                (folder / "answers.json").write_text(
+                    json.dumps({"format": "empathy-ce/answers", "version": 1, "items": records}))
+            for spec, key, _ in items:
                 if spec["mode"] != "assessment":
                     continue
                 if spec["kind"] == "text":

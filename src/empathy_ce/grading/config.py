@@ -16,6 +16,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from ..answers import FILENAME
 from . import preprocessors as pp
+from .sandbox import LimitedKernelManager
 
 OURS = (pp.RefuseAnswerFiles, pp.StripWidgetState, pp.KeepItemCells, pp.RemoveAddedCells, pp.FlagWrittenAnswers)
 
@@ -61,6 +62,8 @@ def configure(c: Config, root: str | Path) -> None:
     grade = _default(Autograde, "autograde_preprocessors")
     i = grade.index(SaveAutoGrades)
     c.Autograde.autograde_preprocessors = [*grade[:i], pp.FlagWrittenAnswers, *grade[i:]]
+    # Learner kernels run with CPU, memory and file-size limits and cannot import planted modules.
+    c.Execute.kernel_manager_class = LimitedKernelManager
     c.Authenticator.plugin_class = CheckedConfigAuthPlugin
     # Restore deleted test cells, and never replace a learner's answer file by a source copy.
     c.OverwriteCells.add_missing_cells = True
@@ -78,7 +81,7 @@ def known_options() -> dict[str, set[str]]:
     exchange_classes = [v for v in vars(exchange).values() if isinstance(v, type) and issubclass(v, Configurable)]
     known: dict[str, set[str]] = {}
     for cls in [NbGraderApp, ClearMetadataPreprocessor, *NbGraderApp().all_configurable_classes(), *exchange_classes,
-                *OURS]:
+                *OURS, LimitedKernelManager]:
         known.setdefault(cls.__name__, set()).update(cls.class_traits(config=True))
     return known
 
