@@ -29,7 +29,7 @@ start: setup
 	$(VENV)/bin/empathy-ce start
 
 test: setup
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests $(wildcard benchmarks)
 	$(PY) -m pytest
 
 release: setup

@@ -61,7 +61,10 @@ def cmd_start(args: argparse.Namespace) -> int:
     check_config(root)
     (root / "exchange").mkdir(exist_ok=True)
     os.chdir(root)
-    command = [_bin("jupyter"), "lab", f"--ServerApp.root_dir={root}", *args.lab_args]
+    extra = args.lab_args[1:] if args.lab_args[:1] == ["--"] else args.lab_args
+    if os.geteuid() == 0 and "--allow-root" not in extra:  # containers and CI machines often run as root
+        extra = [*extra, "--allow-root"]
+    command = [_bin("jupyter"), "lab", f"--ServerApp.root_dir={root}", *extra]
     os.execve(command[0], command, _env())
     return 0  # not reached
 
