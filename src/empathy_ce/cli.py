@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from . import course as course_model
 from .grading.config import ConfigTypoError, check_file
+
+T = TypeVar("T")
 
 
 def _bin(name: str) -> str:
@@ -41,17 +44,21 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    """Regenerate learner notebooks in exercises/ from solutions/ with nbgrader."""
+    """Regenerate learner notebooks in exercises/ from solutions/ with nbgrader; --exchange also releases them."""
+    from .instructor import release
+
     root = course_model.find_root(args.root)
     check_config(root)
-    modules = args.modules or [m.id for m in course_model.load(root).modules]
-    failed = []
-    for module in modules:
-        result = subprocess.run([_bin("nbgrader"), "generate_assignment", module, "--force"], cwd=root, env=_env())
-        if result.returncode:
-            failed.append(module)
+    steps = _setup_errors(lambda: release.release(root, _modules(root, args.modules), exchange=args.exchange))
+    for step in steps:
+        if step.ok:
+            done = "generated in exercises/" if step.step == "generate_assignment" else "released to the exchange"
+            print(f"{step.module}: {done}")
+        else:
+            print(f"FAILED {step.module} ({step.step}): {step.message}", file=sys.stderr)
+    failed = [s for s in steps if not s.ok]
     if failed:
-        print(f"error: release failed for {', '.join(failed)}", file=sys.stderr)
+        print(f"error: release failed for {', '.join(sorted({s.module for s in failed}))}", file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -69,6 +76,123 @@ def cmd_start(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def _modules(root: Path, chosen: list[str]) -> list[str]:
+    known = [m.id for m in course_model.load(root).modules]
+    unknown = [m for m in chosen if m not in known]
+    if unknown:
+        raise SystemExit(f"error: unknown module {', '.join(unknown)} (modules: {', '.join(known)})")
+    return chosen or known
+
+
+def _progress(args: argparse.Namespace) -> bool | None:
+    return False if args.no_progress else None
+
+
+def _setup_errors(step: Callable[[], T]) -> T:
+    """Run an instructor step; a configuration problem becomes a one-line error, not a traceback."""
+    from .instructor.configuration import SetupError
+
+    try:
+        return step()
+    except SetupError as err:
+        raise SystemExit(f"error: {err}") from None
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    """Collect submissions from the exchange into submitted/ (nbgrader collect --update)."""
+    from .instructor import collect
+
+    root = course_model.find_root(args.root)
+    results = _setup_errors(lambda: collect.collect(root, _modules(root, args.modules)))
+    failed = False
+    for result in results:
+        if result.ok:
+            print(f"{result.module}: {len(result.collected)} new or updated submissions collected")
+        else:
+            failed = True
+            print(f"FAILED {result.module}: {result.message}", file=sys.stderr)
+        for learner, message in result.failures:
+            failed = True
+            print(f"FAILED learner '{learner}', {result.module}: {message}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    """Autograde collected submissions in parallel; widget-only notebooks need no kernel."""
+    from .instructor import grade
+
+    root = course_model.find_root(args.root)
+    summary = _setup_errors(lambda: grade.grade(
+        root, _modules(root, args.modules), args.student or None, force=args.force, workers=args.workers,
+        kernels=args.kernels, kernel_free=not args.kernel_only, progress=_progress(args)))
+    lines = grade.format_summary(summary, root)
+    print(lines[0])
+    for line in lines[1:]:
+        print(line, file=sys.stderr)
+    if args.verbose:
+        for outcome in summary.outcomes:
+            for warning in outcome.warnings:
+                print(f"learner '{outcome.student}', {outcome.assignment}: {warning}", file=sys.stderr)
+    return 1 if summary.failures else 0
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    """HTML feedback for graded submissions (nbgrader generate_feedback); --exchange also releases it."""
+    from .instructor import feedback
+
+    root = course_model.find_root(args.root)
+    modules = _modules(root, args.modules)
+    outcomes = _setup_errors(lambda: feedback.generate(root, modules, args.student or None, force=args.force,
+                                                       workers=args.workers, progress=_progress(args)))
+    made = sum(o.ok and not o.skipped for o in outcomes)
+    kept = sum(o.ok and o.skipped for o in outcomes)
+    failed = [o for o in outcomes if not o.ok]
+    print(f"{len(outcomes)} graded submissions: feedback written for {made}, up to date for {kept} "
+          f"(use --force to rewrite), failed for {len(failed)}")
+    for o in failed:
+        print(f"FAILED learner '{o.student}', {o.assignment}: {o.message}", file=sys.stderr)
+    if args.exchange:
+        for module, ok, message in _setup_errors(lambda: feedback.release(root, modules)):
+            print(f"{module}: feedback released to the exchange" if ok else f"FAILED {module}: {message}",
+                  file=sys.stdout if ok else sys.stderr)
+            failed += [] if ok else [module]
+    return 1 if failed else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The gradebook report (HTML with figures, CSV tables) and the LMS export."""
+    from .instructor import report, results
+
+    root = course_model.find_root(args.root)
+    found = _setup_errors(lambda: results.load(root))
+    built = report.build(found)
+    out = args.out or root / "reports"
+    written = report.write(built, out)
+    print(report.summary_line(built))
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_certificates(args: argparse.Namespace) -> int:
+    """PDF certificates for learners who passed every module (refused while provider details are placeholders)."""
+    from .instructor import certificates, results
+
+    root = course_model.find_root(args.root)
+    found = _setup_errors(lambda: results.load(root))
+    out = args.out or root / ("certificates/drafts" if args.draft else "certificates")
+    try:
+        issued, removed = certificates.issue(found, out, draft=args.draft)
+    except certificates.CertificateError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    kind = "draft certificates (watermarked DRAFT)" if args.draft else "certificates"
+    print(f"{len(issued)} {kind} written to {out} (index.csv lists them)")
+    for path in removed:
+        print(f"removed {path}: that learner is no longer eligible")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="empathy-ce", description=__doc__)
     parser.add_argument("--root", type=Path, default=None, help="course folder (default: found from here)")
@@ -76,10 +200,43 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="check nbgrader_config.py strictly and load the course description")
     release = sub.add_parser("release", help="regenerate exercises/ from solutions/ with nbgrader")
     release.add_argument("modules", nargs="*")
+    release.add_argument("--exchange", action="store_true",
+                         help="also release to nbgrader's exchange for learners to fetch (release_assignment)")
     start = sub.add_parser("start", help="start JupyterLab on the course with nbgrader ready")
     start.add_argument("lab_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
+
+    collect = sub.add_parser("collect", help="collect submissions from the exchange (nbgrader collect --update)")
+    collect.add_argument("modules", nargs="*", help="modules to collect (default: all)")
+
+    grade = sub.add_parser("grade", help="autograde collected submissions in parallel (nbgrader's Autograde)")
+    grade.add_argument("modules", nargs="*", help="modules to grade (default: all)")
+    grade.add_argument("--student", action="append", help="only this learner (repeatable)")
+    grade.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    grade.add_argument("--workers", type=int, default=None, help="worker processes (default: CPUs, at most 4)")
+    grade.add_argument("--kernels", type=int, default=None, help="kernels at once (default: 2 or fewer)")
+    grade.add_argument("--kernel-only", action="store_true", help="run every notebook in a kernel")
+    grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grade.add_argument("-v", "--verbose", action="store_true", help="also print nbgrader's warnings per learner")
+
+    feedback = sub.add_parser("feedback", help="HTML feedback for graded submissions (nbgrader generate_feedback)")
+    feedback.add_argument("modules", nargs="*", help="modules (default: all)")
+    feedback.add_argument("--student", action="append", help="only this learner (repeatable)")
+    feedback.add_argument("--force", action="store_true", help="rewrite feedback that is up to date")
+    feedback.add_argument("--workers", type=int, default=None, help="worker processes")
+    feedback.add_argument("--exchange", action="store_true", help="also release it (nbgrader release_feedback)")
+    feedback.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    report = sub.add_parser("report", help="gradebook report: HTML with figures, CSV tables, LMS export")
+    report.add_argument("--out", type=Path, default=None, help="folder (default: reports/)")
+
+    certs = sub.add_parser("certificates", help="PDF certificates for learners who passed every module")
+    certs.add_argument("--out", type=Path, default=None, help="folder (default: certificates/)")
+    certs.add_argument("--draft", action="store_true",
+                       help="allowed with placeholder provider details; every page is watermarked DRAFT")
     args = parser.parse_args(argv)
-    return {"check": cmd_check, "release": cmd_release, "start": cmd_start}[args.command](args)
+    commands = {"check": cmd_check, "release": cmd_release, "start": cmd_start, "collect": cmd_collect,
+                "grade": cmd_grade, "feedback": cmd_feedback, "report": cmd_report, "certificates": cmd_certificates}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

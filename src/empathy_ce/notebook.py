@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ def instructor_copy(folder: Path) -> bool:
 class Session:
     """The items shown in this kernel, their widgets and the answer file they persist to."""
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, notify: Callable[[str], None] = print) -> None:
         self.folder = Path.cwd() if folder is None else folder
         self.store = AnswerStore(self.folder)
         self.items: dict[str, dict[str, Any]] = {}
@@ -45,6 +46,8 @@ class Session:
         self.progress_lines: list[ProgressLine] = []
         self.saving = not instructor_copy(self.folder) and not autograding()
         self.warned = False
+        # Messages for the learner (printed in a kernel; collected by the instructor tools' kernel-free grading).
+        self.notify = notify
 
     def stored_value(self, spec: dict[str, Any]) -> Any:
         """The learner's saved answer for an item, or None when absent or invalid (with a message)."""
@@ -53,13 +56,13 @@ class Session:
         except AnswerFileError as err:
             if not self.warned:
                 self.warned = True
-                print(f"Saved answers could not be read: {err}. Items count as unanswered."
-                      + (" New answers are saved and the unreadable file is kept aside." if self.saving else ""))
+                self.notify(f"Saved answers could not be read: {err}. Items count as unanswered."
+                            + (" New answers are saved and the unreadable file is kept aside." if self.saving else ""))
             return None
         try:
             return check_value(spec, raw)
         except InvalidAnswer as err:
-            print(f"The saved answer to {spec['id']} in {self.store.path} is ignored: {err}.")
+            self.notify(f"The saved answer to {spec['id']} in {self.store.path} is ignored: {err}.")
             return None
 
     def register(self, spec: dict[str, Any]) -> Any:
@@ -68,6 +71,13 @@ class Session:
         self.values[spec["id"]] = value
         self.refresh()
         return value
+
+    def score(self, item_id: str, key: Any) -> float:
+        """Points earned by the saved answer to a shown item (what score() returns)."""
+        if item_id not in self.items:
+            raise LookupError(f"item {item_id} must be shown with ask() before it is scored")
+        spec = self.items[item_id]
+        return points(spec, self.stored_value(spec), key)
 
     def on_change(self, spec: dict[str, Any], widget: ItemWidget, change: dict[str, Any]) -> None:
         try:
@@ -123,15 +133,9 @@ def ask(**spec: Any) -> None:
 def score(item_id: str, key: Any) -> float:
     """Points earned by the learner's saved answer; the key appears only in hidden tests."""
     current = session()
-    if item_id not in current.items:
-        raise LookupError(f"item {item_id} must be shown with ask() before it is scored")
-    spec = current.items[item_id]
-    value = current.stored_value(spec)
-    earned = points(spec, value, key)
+    earned = current.score(item_id, key)
     if autograding():
-        credited = html.escape(describe(spec, key))
-        result = f"Score: {earned:g} of {spec['points']:g}. Credited answer: {credited}."
-        display(HTML(f'<p class="ece-result">{result}</p>'))
+        display(HTML(result_html(current.items[item_id], key, earned)))
     return earned
 
 
@@ -158,6 +162,13 @@ def describe(spec: dict[str, Any], value: Any) -> str:
     if spec["kind"] == "numeric":
         return f"{value:g}" + (f" {spec['unit']}" if spec.get("unit") else "")
     return str(value)
+
+
+def result_html(spec: dict[str, Any], key: Any, earned: float) -> str:
+    """Static HTML of an item's score and credited answer, shown under the item at autograde."""
+    credited = html.escape(describe(spec, key))
+    result = f"Score: {earned:g} of {spec['points']:g}. Credited answer: {credited}."
+    return f'<p class="ece-result">{result}</p>'
 
 
 def answer_summary(spec: dict[str, Any], value: Any) -> str:

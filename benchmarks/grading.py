@@ -1,0 +1,255 @@
+"""Benchmark: nbgrader's own serial autograde against `empathy-ce grade` on the same synthetic submissions.
+
+    .venv/bin/python benchmarks/grading.py            # 1,000 submissions of each kind (takes hours serially)
+    .venv/bin/python benchmarks/grading.py --n 40     # a quick run
+
+Two kinds of submission are made from the real course (solutions/, generated with nbgrader):
+
+- post-tests: N learners, each submitting one module's post-test (modules in turn) with an answers.json of
+  random quality: right, partly right, wrong, blank, invalid or tampered answers, written answers, a few
+  broken answer files and learners' own code cells;
+- code: N learners submitting the outcomes module's data notebook, whose optional coding path is run by
+  nbgrader (right, wrong, blank or failing code).
+
+Each kind is graded twice from identical copies of the course, each with its own gradebook: by
+`nbgrader autograde "*"` (one serial process, as an instructor runs it) and by `empathy-ce grade`. Both are
+timed as whole commands from the shell, start-up included. Every grade (auto score and manual-grading flag
+of every grade cell of every submission) must be identical, or the benchmark fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from empathy_ce import cells  # noqa: E402
+from empathy_ce import course as course_model  # noqa: E402
+
+BIN = Path(sys.executable).parent
+STAMP = "2026-05-04 09:30:00.000000 UTC"
+OWN_CELL = "score = lambda item_id, key: 99\nimport empathy_ce.notebook as _n\n_n.score = score\n"
+
+
+def run(command: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        tail = (result.stdout + result.stderr)[-3000:]
+        raise SystemExit(f"{' '.join(command)} failed ({result.returncode}):\n{tail}")
+    return seconds
+
+
+def make_course(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    for name in ("nbgrader_config.py",):
+        shutil.copy(ROOT / name, folder / name)
+    for name in ("course", "solutions"):
+        shutil.copytree(ROOT / name, folder / name)
+    run([str(BIN / "nbgrader"), "generate_assignment", "*", "--force"], folder)
+    return folder
+
+
+def items(course: course_model.Course, module: course_model.Module, notebook: str) -> list[tuple[dict, object]]:
+    found = []
+    for cell in nbformat.read(course.source(module, notebook), as_version=4).cells:
+        spec = cells.item_spec(cell.source) if cell.cell_type == "code" else None
+        if spec:
+            found.append((spec, cells.keys(cell.source).get(spec["id"])))
+    return found
+
+
+def random_answer(spec: dict, key: object, ability: float, rng: random.Random) -> object:
+    options = [o["key"] for o in spec.get("options", [])]
+    kind = spec["kind"]
+    roll = rng.random()
+    if roll < 0.05:
+        return None  # left blank
+    if roll < 0.08:  # an invalid value, as if the file had been edited by hand
+        return rng.choice(["zz", 99, ["a", "a"], -1.5, "", {"x": 1}])
+    if kind == "text":
+        return rng.choice(["It sounds as if the week wore you down.", "Try harder.", "   "])
+    if key is None:
+        key = spec.get("answer")
+    if rng.random() < ability and key is not None:
+        return key
+    if kind == "single":
+        return rng.choice(options)
+    if kind == "multiple":
+        return rng.sample(options, rng.randint(1, len(options)))
+    if kind == "ordering":
+        return rng.sample(options, len(options))
+    if kind == "rating":
+        return rng.randint(spec["scale"]["min"], spec["scale"]["max"])
+    if kind == "numeric":
+        return round(float(key) + rng.choice([0, 0.001, 0.5, -3]), 4)
+    return None
+
+
+def answer_file(values: dict[str, object]) -> str:
+    return json.dumps({"format": "empathy-ce/answers", "version": 1,
+                       "items": {k: {"value": v} for k, v in values.items() if v is not None}})
+
+
+def submit(course_root: Path, learner: str, module: str, notebooks: dict[str, nbformat.NotebookNode],
+           answers: str | None) -> None:
+    folder = course_root / "submitted" / learner / module
+    folder.mkdir(parents=True)
+    for name, nb in notebooks.items():
+        nbformat.write(nb, folder / f"{name}.ipynb")
+    if answers is not None:
+        (folder / "answers.json").write_text(answers)
+    (folder / "timestamp.txt").write_text(STAMP)
+
+
+def posttest_submissions(course_root: Path, n: int, rng: random.Random) -> None:
+    course = course_model.load(course_root)
+    for i in range(n):
+        module = course.modules[i % len(course.modules)]
+        nb = nbformat.read(course.release(module, module.posttest), as_version=4)
+        ability = rng.random()
+        values = {spec["id"]: random_answer(spec, key, ability, rng) for spec, key in items(course, module,
+                                                                                           module.posttest)}
+        answers: str | None = answer_file(values)
+        roll = rng.random()
+        if roll < 0.02:
+            answers = "{ not json"
+        elif roll < 0.04:
+            answers = None
+        elif roll < 0.06:  # a learner's own code cell before the items
+            nb.cells.insert(2, nbformat.v4.new_code_cell(OWN_CELL))
+        submit(course_root, f"p{i:05d}", module.id, {module.posttest: nb}, answers)
+
+
+def code_submissions(course_root: Path, n: int, rng: random.Random) -> None:
+    course = course_model.load(course_root)
+    module = next(m for m in course.modules if m.data)
+    release = nbformat.read(course.release(module, module.data), as_version=4)
+    solutions = {}
+    for cell in nbformat.read(course.source(module, module.data), as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("solution") and cells.item_spec(cell.source) is None:
+            solutions[meta["grade_id"]] = re.sub(r"### (BEGIN|END) SOLUTION\n?", "", cell.source)
+    practice = items(course, module, module.data)
+    for i in range(n):
+        nb = nbformat.from_dict(json.loads(json.dumps(release)))
+        for cell in nb.cells:
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if gid in solutions:
+                variable = re.search(r"^(\w+) = None", solutions[gid], re.M)[1]
+                cell.source = rng.choice([
+                    solutions[gid],                                   # right
+                    cell.source,                                      # left as released
+                    f"{cell.source}\n{variable} = 0.123",             # wrong
+                    f"{cell.source}\n{variable} = undefined_name",    # fails
+                ])
+        values = {spec["id"]: random_answer(spec, None, rng.random(), rng) for spec, _ in practice}
+        submit(course_root, f"d{i:05d}", module.id, {module.data: nb}, answer_file(values))
+
+
+def grades(course_root: Path) -> dict[tuple[str, str, str, str], tuple[float | None, bool]]:
+    from nbgrader.api import Gradebook
+
+    found = {}
+    with Gradebook(f"sqlite:///{course_root / 'gradebook.db'}") as gb:
+        for assignment in gb.assignments:
+            for submission in assignment.submissions:
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        found[submission.student.id, assignment.name, notebook.name, grade.name] = (
+                            grade.auto_score, grade.needs_manual_grade)
+    return found
+
+
+def stalls(course_root: Path) -> int:
+    """Kernel runs that sat idle a minute or more between two cells (nbclient issue #312, after widget cells)."""
+    import datetime as dt
+
+    found = 0
+    for path in course_root.glob("autograded/*/*/*.ipynb"):
+        previous = None
+        for cell in nbformat.read(path, as_version=4).cells:
+            timing = cell.get("metadata", {}).get("execution", {})
+            if "iopub.execute_input" in timing and "shell.execute_reply" in timing:
+                start = dt.datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))
+                if previous is not None and (start - previous).total_seconds() >= 60:
+                    found += 1
+                previous = dt.datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
+    return found
+
+
+def compare(kind: str, n: int, base: Path, make: callable, seed: int, workers: int | None) -> dict[str, float]:
+    nb_course = base / f"{kind}-nbgrader"
+    ours = base / f"{kind}-empathy-ce"
+    shutil.copytree(base / "template", nb_course)
+    make(nb_course, n, random.Random(seed))
+    shutil.copytree(nb_course, ours)
+    print(f"[{kind}] {n} submissions; nbgrader autograde (serial) ...", flush=True)
+    serial = run([str(BIN / "nbgrader"), "autograde", "*"], nb_course)
+    print(f"[{kind}] nbgrader: {serial:.1f} s; empathy-ce grade ...", flush=True)
+    command = [str(BIN / "empathy-ce"), "--root", str(ours), "grade", "--no-progress"]
+    if workers:
+        command += ["--workers", str(workers)]
+    fast = run(command, ours)
+    expected, got = grades(nb_course), grades(ours)
+    differ = sorted(k for k in set(expected) | set(got) if expected.get(k) != got.get(k))
+    if differ or not expected:
+        for k in differ[:20]:
+            print(f"  DIFFERENT {k}: nbgrader {expected.get(k)}, empathy-ce {got.get(k)}")
+        raise SystemExit(f"[{kind}] scores differ on {len(differ)} of {len(expected)} grades")
+    result = {"n": n, "grades": len(expected), "nbgrader_s": serial, "ours_s": fast,
+              "nbgrader_per_min": n / serial * 60, "ours_per_min": n / fast * 60, "ratio": serial / fast,
+              "nbgrader_stalls": stalls(nb_course), "ours_stalls": stalls(ours)}
+    print(f"[{kind}] identical scores on all {len(expected)} grades of {n} submissions; "
+          f"nbgrader {result['nbgrader_per_min']:.1f}/min, empathy-ce {result['ours_per_min']:.1f}/min, "
+          f"{result['ratio']:.1f}x; kernel runs stalled a minute or more: nbgrader {result['nbgrader_stalls']}, "
+          f"empathy-ce {result['ours_stalls']}", flush=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=1000, help="submissions of each kind (default 1000)")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--workers", type=int, default=None, help="empathy-ce grade --workers (default: its own)")
+    parser.add_argument("--only", choices=("posttests", "code"), default=None)
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark's course folders")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = parser.parse_args(argv)
+    base = Path(tempfile.mkdtemp(prefix="empathy-ce-bench-"))
+    try:
+        make_course(base / "template")
+        results = {}
+        kinds = {"posttests": posttest_submissions, "code": code_submissions}
+        for kind, make in kinds.items():
+            if args.only in (None, kind):
+                results[kind] = compare(kind, args.n, base, make, args.seed, args.workers)
+        print("\nkind       submissions  nbgrader/min  empathy-ce/min  speed-up")
+        for kind, r in results.items():
+            print(f"{kind:<10} {r['n']:>11}  {r['nbgrader_per_min']:>12.1f}  {r['ours_per_min']:>14.1f}  "
+                  f"{r['ratio']:>7.1f}x")
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2))
+    finally:
+        if args.keep:
+            print(f"course folders kept in {base}")
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,222 @@
+"""Learners' post-test results, read from nbgrader's gradebook (and their answer files, for distractors).
+
+Only post-test notebooks count: a module's score is its post-test notebook's points (manual grades where
+given, nbgrader's rule), so the outcomes data notebook's optional coding points never decide a pass. A grade
+that needs manual grading and has no manual score yet is *awaiting* grading.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbgrader.api import (
+    Assignment,
+    Gradebook,
+    GradeCell,
+    MissingEntry,
+    Notebook,
+    Student,
+    SubmittedAssignment,
+    SubmittedNotebook,
+)
+from nbgrader.api import Grade as GradeRow
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Config
+
+from .. import cells
+from .. import course as course_model
+from ..answers import FILENAME, AnswerFileError, parse
+from . import analysis, configuration
+
+
+@dataclass(frozen=True)
+class Item:
+    """A graded cell of a post-test, with its item definition and key from the gradebook's source cell."""
+
+    module: str
+    grade_id: str
+    max_points: float
+    spec: dict[str, Any] | None = None
+    key: Any = None
+
+    @property
+    def item_id(self) -> str:
+        return self.spec["id"] if self.spec else self.grade_id
+
+    @property
+    def kind(self) -> str:
+        return self.spec["kind"] if self.spec else "code"
+
+    @property
+    def objective(self) -> str | None:
+        return self.spec.get("objective") if self.spec else None
+
+
+@dataclass
+class ModuleResult:
+    module: str
+    submitted: bool = False
+    score: float = 0.0
+    max_points: float = 0.0
+    awaiting: int = 0  # written answers (or other grades) still to be graded by hand
+    penalty: float = 0.0  # nbgrader's late-submission penalty
+    timestamp: dt.datetime | None = None
+    grades: dict[str, float | None] = field(default_factory=dict)  # grade id -> points, None while awaiting
+    status: str = analysis.MISSING
+
+    @property
+    def percent(self) -> float | None:
+        return 100 * self.score / self.max_points if self.submitted and self.max_points else None
+
+
+@dataclass
+class Learner:
+    id: str
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    modules: dict[str, ModuleResult]
+    status: str = analysis.INCOMPLETE
+
+    @property
+    def name(self) -> str:
+        full = " ".join(part.strip() for part in (self.first_name, self.last_name) if part and part.strip())
+        return full or self.id
+
+    @property
+    def completion_date(self) -> dt.date | None:
+        """When the last post-test was submitted, for a learner who passed every module."""
+        if self.status != analysis.ELIGIBLE:
+            return None
+        stamps = [m.timestamp for m in self.modules.values() if m.timestamp]
+        return max(stamps).date() if stamps else None
+
+
+@dataclass
+class Results:
+    course: course_model.Course
+    coursedir: CourseDirectory
+    items: dict[str, list[Item]]
+    learners: list[Learner]
+
+    def answers(self, learner: str, module: str) -> dict[str, Any] | None:
+        """A learner's saved answers for a module as graded (autograded copy, else the submission); None if none."""
+        for step in (self.coursedir.autograded_directory, self.coursedir.submitted_directory):
+            path = Path(self.coursedir.format_path(step, learner, module)) / FILENAME
+            if path.exists():
+                try:
+                    return {k: v["value"] for k, v in parse(path.read_bytes(), path)["items"].items()}
+                except (AnswerFileError, OSError):
+                    return None
+        return None
+
+
+def _order(course: course_model.Course, module: course_model.Module) -> list[str]:
+    """Grade ids in the order of the post-test's source notebook (for tables that follow the test)."""
+    path = course.source(module, module.posttest)
+    if not path.exists():
+        return []
+    nb = nbformat.read(path, as_version=4)
+    return [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells if c.metadata.get("nbgrader")]
+
+
+def load(root: Path, config: Config | None = None) -> Results:
+    """Every learner in the gradebook with their post-test results, and every post-test item."""
+    course = course_model.load(root)
+    config = config or configuration.load(root)
+    coursedir = CourseDirectory(config=config)
+    items: dict[str, list[Item]] = {}
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        for module in course.modules:
+            items[module.id] = _items(gb, course, module)
+        rows = _grade_rows(gb, [(m.id, m.posttest) for m in course.modules])
+        students = [(s.id, s.first_name, s.last_name, s.email) for s in gb.db.query(Student).order_by(Student.id)]
+    learners = {sid: Learner(sid, first, last, email, {m.id: ModuleResult(m.id) for m in course.modules})
+                for sid, first, last, email in students}
+    modules = {m.id: m for m in course.modules}
+    handed_in: dict[tuple[str, str], bool] = {}
+    for row in rows:
+        student, module, timestamp, penalty, grade_id, _, auto, manual, extra, needs = row
+        if (student, module) not in handed_in:
+            handed_in[student, module] = _handed_in(coursedir, student, modules[module])
+        if not handed_in[student, module]:
+            continue  # nbgrader zeroes a notebook missing from a submission; it was not submitted
+        result = learners[student].modules[module]
+        result.submitted = True
+        result.timestamp = timestamp
+        waiting = bool(needs) and manual is None
+        points = None if waiting else _score(auto, manual, extra)
+        result.grades[grade_id] = points
+        result.awaiting += waiting
+        result.score += points or 0.0
+        result.penalty = float(penalty or 0.0)
+    for learner in learners.values():
+        for module in course.modules:
+            result = learner.modules[module.id]
+            result.max_points = sum(item.max_points for item in items[module.id])
+            if result.submitted:
+                result.score = max(0.0, round(result.score - result.penalty, 6))
+            result.status = analysis.module_status(result.submitted, result.score, result.max_points,
+                                                   result.awaiting, course.pass_mark)
+        learner.status = analysis.learner_status([learner.modules[m.id].status for m in course.modules])
+    return Results(course, coursedir, items, sorted(learners.values(), key=lambda x: x.id))
+
+
+def _handed_in(coursedir: CourseDirectory, student: str, module: course_model.Module) -> bool:
+    """False when the learner's collected submission is here and lacks the post-test notebook."""
+    folder = Path(coursedir.format_path(coursedir.submitted_directory, student, module.id))
+    return not folder.is_dir() or (folder / f"{module.posttest}.ipynb").exists()
+
+
+def _score(auto: float | None, manual: float | None, extra: float | None) -> float:
+    """nbgrader's Grade.score: the manual score if given, else the automatic one, plus any extra credit."""
+    base = manual if manual is not None else auto
+    return 0.0 if base is None else float(base) + float(extra or 0.0)
+
+
+def _items(gb: Gradebook, course: course_model.Course, module: course_model.Module) -> list[Item]:
+    try:
+        notebook = gb.find_notebook(module.posttest, module.id)
+    except MissingEntry:
+        return []
+    sources = {cell.name: cell.source for cell in notebook.source_cells}
+    order = _order(course, module)
+    found = []
+    for cell in notebook.grade_cells:
+        source = sources.get(cell.name, "")
+        spec = cells.item_spec(source)
+        key = cells.keys(source).get(spec["id"]) if spec else None
+        found.append(Item(module.id, cell.name, float(cell.max_score), spec, key))
+    return sorted(found, key=lambda i: (order.index(i.grade_id) if i.grade_id in order else len(order), i.grade_id))
+
+
+def _grade_rows(gb: Gradebook, posttests: list[tuple[str, str]]) -> list[tuple[Any, ...]]:
+    """One row per grade of every submitted post-test, in one query."""
+    rows = []
+    for module, notebook in posttests:
+        query = (gb.db.query(Student.id, Assignment.name, SubmittedAssignment.timestamp,
+                             SubmittedNotebook.late_submission_penalty, GradeCell.name, GradeCell.max_score,
+                             GradeRow.auto_score, GradeRow.manual_score, GradeRow.extra_credit,
+                             GradeRow.needs_manual_grade)
+                 .select_from(GradeRow)
+                 .join(GradeCell, GradeCell.id == GradeRow.cell_id)
+                 .join(SubmittedNotebook, SubmittedNotebook.id == GradeRow.notebook_id)
+                 .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
+                 .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)
+                 .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+                 .join(Student, Student.id == SubmittedAssignment.student_id)
+                 .filter(Assignment.name == module, Notebook.name == notebook))
+        rows.extend(tuple(row) for row in query)
+    return rows
+
+
+def dump(results: Results) -> str:
+    """The results as JSON (for debugging and other tools)."""
+    return json.dumps([{"id": lr.id, "status": lr.status, "modules": {
+        m: {"status": r.status, "score": r.score, "max": r.max_points, "awaiting": r.awaiting}
+        for m, r in lr.modules.items()}} for lr in results.learners], indent=2)

@@ -1,0 +1,100 @@
+"""Helpers for the instructor-workflow tests: a copy of the real course, learners using nbgrader's exchange
+in-process, answer files, and a throwaway PostgreSQL database."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import ROOT
+from traitlets.config import Config
+
+COURSE_ID = "therapeutic-empathy"
+PROVIDER = {"name": "Northfield Institute for Counselling Education",
+            "approval_statement": "Northfield Institute is approved by the Example Board of Behavioral Sciences "
+                                  "to sponsor continuing education for counsellors.",
+            "approval_number": "EBBS-CE-4417"}
+PG_DEFAULT = "postgresql+psycopg://empathy_ce:empathy_ce@localhost:5432/empathy_ce_test"
+
+
+def make_course(root: Path, *, provider: dict[str, str] | None = None) -> Path:
+    """The real course (config, course description, solutions) in a throwaway folder."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copytree(ROOT / "course", root / "course", ignore=shutil.ignore_patterns("*.qmd", "*.bib", "*.csl"))
+    shutil.copytree(ROOT / "solutions", root / "solutions", ignore=shutil.ignore_patterns("answers*.json"))
+    if provider:
+        path = root / "course" / "course.yml"
+        data = yaml.safe_load(path.read_text("utf-8"))
+        data["provider"] = dict(provider)
+        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
+    return root
+
+
+def answers_json(values: dict[str, Any]) -> str:
+    return json.dumps({"format": "empathy-ce/answers", "version": 1,
+                       "items": {k: {"value": v} for k, v in values.items()}})
+
+
+def learner_config(exchange: Path) -> Config:
+    """What a learner's nbgrader knows: the course id and the exchange (no course config file)."""
+    c = Config()
+    c.CourseDirectory.course_id = COURSE_ID
+    c.Exchange.root = str(exchange)
+    c.Exchange.path_includes_course = True
+    return c
+
+
+def as_learner(step: str, exchange: Path, home: Path, learner: str, module: str) -> Path:
+    """nbgrader fetch_assignment or submit, run in-process in the learner's home folder; the module folder."""
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange import ExchangeFactory
+
+    from empathy_ce.instructor.configuration import working_directory
+
+    home.mkdir(parents=True, exist_ok=True)
+    c = learner_config(exchange)
+    with working_directory(home):
+        coursedir = CourseDirectory(config=c, root=str(home))
+        coursedir.assignment_id = module
+        coursedir.student_id = learner
+        factory = ExchangeFactory(config=c)
+        cls = factory.FetchAssignment if step == "fetch" else factory.Submit
+        cls(coursedir=coursedir, authenticator=Authenticator(config=c), config=c).start()
+    return home / COURSE_ID / module
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test; skipped (failed under CI=true) when no server answers."""
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    base = make_url(os.environ.get("EMPATHY_CE_TEST_PG_URL", PG_DEFAULT))
+    admin = dict(host=base.host or "localhost", port=base.port or 5432, user=base.username,
+                 password=base.password, dbname=base.database, connect_timeout=5)
+    try:
+        connection = psycopg.connect(**admin, autocommit=True)
+    except psycopg.OperationalError as err:
+        message = (f"no PostgreSQL server at {base.render_as_string(hide_password=True)} ({err}); "
+                   "start one and create the role and database as .ci/run does, or set EMPATHY_CE_TEST_PG_URL")
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    name = f"ece_{uuid.uuid4().hex[:12]}"
+    with connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            yield base.set(database=name).render_as_string(hide_password=False)
+        finally:
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

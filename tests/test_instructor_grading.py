@@ -1,0 +1,208 @@
+"""`empathy-ce grade` against nbgrader's own `nbgrader autograde` on identical copies of the same submissions.
+
+The golden notebook (one item of every kind) is released with nbgrader, then submitted by learners who answer
+well, badly, partly, not at all, with invalid or unreadable answer files, with their own code, with an edited,
+deleted or moved item cell, with a written answer over the length limit, and with a notebook that is not JSON.
+nbgrader autogrades one copy of the course in kernels; the course's grader grades the other, with kernels only
+where it cannot prove a kernel unnecessary. Every grade, comment and autograded notebook must be the same.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import golden
+import nbformat
+import pytest
+from conftest import BIN, Course
+from nbgrader.api import Gradebook
+
+from empathy_ce import cli
+from empathy_ce.instructor import grade, release
+
+pytestmark = pytest.mark.slow
+
+TEXT = "gold.post.text"
+STAMP = "2026-03-02 10:00:00.000000 UTC"
+TAMPERED = {"gold.post.single": "e", "gold.post.multiple": ["a", "a", "c"], "gold.post.rating": 99,
+            "gold.post.ordering": ["a", "b"], "gold.post.numeric": "0.0784", TEXT: 12345}
+COURSE_YML = """title: Golden course
+delivery: home study
+pass_mark: 0.75
+provider: {name: "", approval_statement: "", approval_number: ""}
+modules: [gold]
+"""
+MODULE_YML = """id: gold
+title: Golden module
+contact_hours: 1.0
+objectives: {gold-1: One, gold-2: Two, gold-3: Three}
+notebooks: {practice: [], posttest: gold}
+"""
+CHEAT = "score = lambda item_id, key: 3.0\nimport empathy_ce.notebook as _n\n_n.score = score\n"
+
+
+def answers(values: dict) -> str:
+    return json.dumps({"format": "empathy-ce/answers", "version": 1,
+                       "items": {k: {"value": v} for k, v in values.items()}})
+
+
+def cell_index(nb: nbformat.NotebookNode, grade_id: str) -> int:
+    return next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def edit(nb: nbformat.NotebookNode, how: str) -> None:
+    if how == "own-code":
+        nb.cells.insert(2, nbformat.v4.new_code_cell(CHEAT))
+    elif how == "edited":  # the visible item cell edited, another item deleted (nbgrader restores both)
+        nb.cells[cell_index(nb, "gold-post-single")].source += '\nscore("gold.post.single", key="a")'
+        del nb.cells[cell_index(nb, "gold-post-rating")]
+    elif how == "moved":  # an item above the setup cell: the kernel raises NameError there
+        i = cell_index(nb, "gold-post-numeric")
+        nb.cells.insert(1, nb.cells.pop(i))
+        # nbclient does not run a cell tagged skip-execution; such a notebook is left to nbgrader's kernel.
+        nb.cells[cell_index(nb, "gold-post-ordering")].metadata["tags"] = ["exercise", "skip-execution"]
+
+
+LEARNERS = {  # learner: (answer file text or None, notebook edit)
+    "right": (answers({**golden.ALL_RIGHT, TEXT: "It sounds like the week wore you down."}), None),
+    "wrong": (answers({**golden.ALL_WRONG, TEXT: "   "}), None),
+    "partial": (answers({**golden.PARTIAL, TEXT: "x" * 20_001}), None),  # a written answer over the limit
+    "blank": (None, None),
+    "tampered": (answers(TAMPERED), "own-code"),
+    "garbled": ("{ this is not json", None),
+    "edited": (answers({**golden.ALL_RIGHT, "gold.post.single": "a"}), "edited"),
+    "moved": (answers(golden.ALL_RIGHT), "moved"),
+    "broken": (answers(golden.ALL_RIGHT), "not-json"),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, grade.Summary, str]:
+    base = tmp_path_factory.mktemp("fastgrade")
+    (base / "nbgrader").mkdir()
+    course = Course(base / "nbgrader")
+    course.add_source("gold", "gold", golden.notebook())
+    (course.root / "course" / "modules").mkdir(parents=True)
+    (course.root / "course" / "course.yml").write_text(COURSE_YML)
+    (course.root / "course" / "modules" / "gold.yml").write_text(MODULE_YML)
+    assert all(step.ok for step in release.release(course.root, ["gold"]))
+    released = course.root / "exercises" / "gold" / "gold.ipynb"
+    for learner, (answer_text, how) in LEARNERS.items():
+        folder = course.root / "submitted" / learner / "gold"
+        folder.mkdir(parents=True)
+        (folder / "timestamp.txt").write_text(STAMP)
+        if answer_text is not None:
+            (folder / "answers.json").write_text(answer_text)
+        if how == "not-json":
+            (folder / "gold.ipynb").write_text('{"cells": [')
+            continue
+        nb = nbformat.read(released, as_version=4)
+        edit(nb, how)
+        nbformat.write(nb, folder / "gold.ipynb")
+    ours = base / "ours"
+    shutil.copytree(course.root, ours)
+    result = subprocess.run([str(BIN / "nbgrader"), "autograde", "gold"], cwd=course.root, capture_output=True,
+                            text=True, timeout=600)
+    assert "There was an error processing assignment 'gold' for student 'broken'" in result.stdout + result.stderr
+    summary = grade.grade(ours, ["gold"], workers=2, progress=False)
+    return course.root, ours, summary, result.stdout + result.stderr
+
+
+def gradebook(root: Path) -> dict:
+    found = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        for submission in gb.find_assignment("gold").submissions:
+            for notebook in submission.notebooks:
+                for g in notebook.grades:
+                    found[submission.student.id, g.name, "grade"] = (g.auto_score, g.manual_score,
+                                                                      g.needs_manual_grade, g.score)
+                for c in notebook.comments:
+                    found[submission.student.id, c.name, "comment"] = (c.auto_comment, c.manual_comment)
+    return found
+
+
+def test_every_grade_and_comment_is_identical(graded):
+    theirs, ours, _, _ = graded
+    expected, got = gradebook(theirs), gradebook(ours)
+    assert got == expected
+    assert len({k[0] for k in expected}) == len(LEARNERS)
+
+
+def test_the_scores_are_the_ones_the_rules_give(graded):
+    _, ours, _, _ = graded
+    got = gradebook(ours)
+    assert got["right", "gold-post-ordering", "grade"][0] == 3.0
+    assert got["right", "gold-post-text", "grade"][2] is True  # written answer: manual grading
+    assert got["wrong", "gold-post-text", "grade"][:3] == (0, None, False)  # blank text: no response
+    assert got["partial", "gold-post-ordering", "grade"][0] == 2.5
+    assert all(v[0] == 0 for k, v in got.items() if k[0] in ("tampered", "garbled", "blank") and k[2] == "grade"
+               and k[1] != "gold-post-text")
+    assert got["edited", "gold-post-single", "grade"][0] == 0  # answered "a"; the learner's own key is gone
+    assert got["edited", "gold-post-rating", "grade"][0] == 2.0  # deleted cell restored and graded
+    assert got["moved", "gold-post-numeric", "grade"][0] == 0  # NameError before the setup cell, as in a kernel
+    assert got["partial", "gold-post-text", "grade"][2] is True  # over-long text: flagged as FlagWrittenAnswers does
+
+
+def outputs(root: Path, path: Path) -> tuple:
+    """What formgrader shows of an autograded notebook; the course folder's own path written as <root>."""
+    nb = nbformat.read(root / path, as_version=4)
+    nb = nbformat.reads(nbformat.writes(nb).replace(str(root), "<root>"), as_version=4)
+    cells = []
+    for cell in nb.cells:
+        meta = {k: v for k, v in cell.metadata.items() if k != "execution"}  # kernel timing only
+        cells.append((cell.cell_type, cell.source, meta, cell.get("outputs"), cell.get("execution_count")))
+    return nb.metadata, cells
+
+
+def test_the_autograded_notebooks_show_the_same_outputs(graded):
+    theirs, ours, _, _ = graded
+    for learner in LEARNERS:
+        path = Path("autograded") / learner / "gold" / "gold.ipynb"
+        assert (theirs / path).exists() == (ours / path).exists(), learner
+        if (theirs / path).exists():
+            assert outputs(ours, path) == outputs(theirs, path), learner
+    shown = json.dumps(nbformat.read(ours / "autograded/garbled/gold/gold.ipynb", as_version=4).cells[2].outputs)
+    assert "Saved answers could not be read" in shown and "learner 'garbled'" in shown
+
+
+def test_kernels_run_only_where_needed(graded):
+    _, _, summary, _ = graded
+    by_learner = {o.student: o for o in summary.outcomes}
+    assert by_learner["moved"].with_kernel == 1 and by_learner["moved"].without_kernel == 0
+    for learner in set(LEARNERS) - {"moved", "broken"}:
+        assert (by_learner[learner].without_kernel, by_learner[learner].with_kernel) == (1, 0), learner
+
+
+def test_a_broken_notebook_is_reported_with_learner_and_file_and_the_rest_are_graded(graded, capsys):
+    _, ours, summary, _ = graded
+    failed = summary.failures
+    assert [o.student for o in failed] == ["broken"]
+    path, message = failed[0].failures[0]
+    assert path.endswith("submitted/broken/gold/gold.ipynb") and "JSON" in message
+    assert summary.count("graded") == len(LEARNERS) - 1
+    # Re-running grades nothing again and reports the same failure through the command line.
+    code = cli.main(["--root", str(ours), "grade", "gold", "--no-progress"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert f"0 graded, {len(LEARNERS) - 1} already graded" in out
+    assert "FAILED learner 'broken', gold: submitted/broken/gold/gold.ipynb: NotJSONError" in err
+
+
+def test_regrading_keeps_manual_grades(graded):
+    _, ours, _, _ = graded
+    with Gradebook(f"sqlite:///{ours / 'gradebook.db'}") as gb:  # as formgrader saves a manual grade
+        g = gb.find_grade("gold-post-text", "gold", "gold", "right")
+        g.manual_score, g.needs_manual_grade = 1.5, False
+        c = gb.find_comment("gold-post-text", "gold", "gold", "right")
+        c.manual_comment = "Names the feeling; say more about the meaning."
+        gb.db.commit()
+    summary = grade.grade(ours, ["gold"], ["right"], force=True, workers=1, progress=False)
+    assert [o.status for o in summary.outcomes] == ["graded"]
+    with Gradebook(f"sqlite:///{ours / 'gradebook.db'}") as gb:
+        g = gb.find_grade("gold-post-text", "gold", "gold", "right")
+        assert (g.manual_score, g.score) == (1.5, 1.5)
+        assert gb.find_comment("gold-post-text", "gold", "gold", "right").manual_comment.startswith("Names")
+
