@@ -166,9 +166,11 @@ def workflow(root: Path, db_url: str, capsys: pytest.CaptureFixture[str]) -> Non
             g = gb.find_grade("cultivation-post-q4", "cultivation_posttest", "cultivation", learner)
             assert g.manual_score == g.max_score == g.score == 3.0  # the manual grade survived
 
-    code, out, err = run(capsys, root, "feedback", "--no-progress")
+    code, out, err = run(capsys, root, "feedback", "--exchange", "--no-progress")
     assert code == 0, err
-    assert "feedback written for 12" in out
+    assert "feedback written for 12" in out and out.count("feedback released to the exchange") == 4
+    made = list((root / "feedback").rglob("*.html"))  # one page per graded notebook, practice ones included
+    assert len(list((exchange / "therapeutic-empathy" / "feedback").glob("*.html"))) == len(made) > 12
     assert (root / "feedback" / "ada" / "trust" / "trust_posttest.html").exists()
 
     code, out, err = run(capsys, root, "report")

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from nbclient.util import run_sync
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry, Student
@@ -47,9 +48,13 @@ class WidgetExecute(Execute):
         folder = Path(resources.get("metadata", {}).get("path") or ".")
         steps = widget_only.plan(nb, self.skip_cells_with_tag, folder) if self.kernel_free else None
         if steps is not None:
-            widget_only.evaluate(nb, steps, folder)
-            WidgetExecute.counts["without kernel"] += 1
-            return nb, resources
+            try:
+                widget_only.evaluate(nb, steps, folder)
+            except Exception as err:  # something only a kernel can show (it raises there too): run one
+                self.log.info("Kernel-free grading stopped (%s: %s); running a kernel", type(err).__name__, err)
+            else:
+                WidgetExecute.counts["without kernel"] += 1
+                return nb, resources
         WidgetExecute.counts["with kernel"] += 1
         slots = self.kernel_slots or contextlib.nullcontext()
         with slots:
@@ -60,6 +65,9 @@ class WidgetExecute(Execute):
         speedups.poll_in_slices(client.shell_channel)  # see speedups: no two-minute stalls after widgets
         speedups.poll_in_slices(client.iopub_channel)
         return client
+
+    # nbclient binds the synchronous name to its own coroutine; setup_kernel() calls this one.
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
 
 class CourseAutograde(Autograde):

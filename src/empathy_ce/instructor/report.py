@@ -1,8 +1,8 @@
 """The gradebook report: an HTML page with figures, and CSV tables, from nbgrader's gradebook.
 
-Written to a folder (default reports/): report.html, learners.csv, modules.csv, items.csv, distractors.csv,
-objectives.csv and the LMS export lms.csv. Everything is recomputed from the gradebook each time, so the
-report is safe to re-run at any point of the course.
+Written to a folder (default reports/): report.html, learners.csv, modules.csv, distribution.csv, items.csv,
+distractors.csv, objectives.csv and the LMS export lms.csv. Everything is recomputed from the gradebook each
+time, so the report is safe to re-run at any point of the course.
 """
 
 from __future__ import annotations
@@ -145,6 +145,18 @@ def module_rows(results: Results) -> tuple[list[str], list[list[Any]]]:
                      sum(r.submitted for r in res), count[analysis.PASS], count[analysis.FAIL],
                      count[analysis.PENDING], _fmt(analysis.mean(final), 1),
                      _fmt(statistics.median(final) if final else None, 1)])
+    return header, rows
+
+
+def distribution_rows(results: Results) -> tuple[list[str], list[list[Any]]]:
+    """Learners with a final post-test score, per module and 5-point band (the histograms' data)."""
+    header = ["module", "percent_from", "percent_to", "learners"]
+    rows = []
+    for module in results.course.modules:
+        final = [lr.modules[module.id].percent for lr in results.learners
+                 if lr.modules[module.id].status in (analysis.PASS, analysis.FAIL)]
+        rows += [[module.id, f"{lo:g}", f"{hi:g}", count]
+                 for lo, hi, count in analysis.distribution([p for p in final if p is not None], width=BIN)]
     return header, rows
 
 
@@ -370,6 +382,7 @@ def write(report: Report, folder: Path, generated: dt.datetime | None = None) ->
     written = []
     for name, (header, rows) in {"learners.csv": learner_rows(report.results),
                                  "modules.csv": module_rows(report.results),
+                                 "distribution.csv": distribution_rows(report.results),
                                  "items.csv": item_rows(report), "distractors.csv": distractor_rows(report),
                                  "objectives.csv": objective_rows(report)}.items():
         write_csv(folder / name, header, rows)

@@ -281,13 +281,18 @@ class Evaluation:
 
 
 def evaluate(nb: NotebookNode, steps: list[tuple[int, Setup | Item]], folder: Path) -> NotebookNode:
-    """Fill in a planned notebook's outputs and execution counts as an autograde kernel run would."""
+    """Fill in a planned notebook's outputs and execution counts as an autograde kernel run would.
+
+    Everything is computed before the notebook is touched: if a call raises (an answer file that even the
+    kernel's code would choke on), the exception leaves the notebook as it was, for a kernel to run.
+    """
     from ipykernel.ipkernel import IPythonKernel
 
     evaluation = Evaluation(folder)
-    for count, (index, kind) in enumerate(steps, start=1):
-        cell = nb.cells[index]
-        cell.execution_count = count
-        cell.outputs = [] if isinstance(kind, Setup) else evaluation.run(kind, count)
+    results = [(index, count, [] if isinstance(kind, Setup) else evaluation.run(kind, count))
+               for count, (index, kind) in enumerate(steps, start=1)]
+    for index, count, outputs in results:
+        nb.cells[index].execution_count = count
+        nb.cells[index].outputs = outputs
     nb.metadata["language_info"] = dict(IPythonKernel.language_info)
     return nb
