@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -29,3 +30,20 @@ def answer(notebook: Path, answers: dict[str, Any], extra_cells: list[str] = ())
     nb.cells.remove(driver)
     nbformat.write(nb, notebook)
     return nb
+
+
+def random_answer(spec: dict[str, Any], rng: random.Random) -> Any:
+    """A random valid answer to any item, as a guessing learner would give."""
+    keys = [o["key"] for o in spec.get("options", [])]
+    kind = spec["kind"]
+    if kind == "single":
+        return rng.choice(keys)
+    if kind == "multiple":
+        return rng.sample(keys, rng.randint(1, len(keys)))
+    if kind == "ordering":
+        return rng.sample(keys, len(keys))
+    if kind == "rating":
+        return rng.randint(spec["scale"]["min"], spec["scale"]["max"])
+    if kind == "numeric":
+        return round(rng.uniform(-1, 10), 3)
+    return "A first attempt at a reflection."

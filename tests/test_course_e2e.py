@@ -7,6 +7,7 @@ import random
 import re
 import shutil
 
+import learners
 import nbformat
 import pytest
 from conftest import ROOT, Course
@@ -23,28 +24,12 @@ COURSE = course_model.load(ROOT)
 LEARNERS = ("expert", "novice", "blank")
 
 
-def random_answer(spec: dict, rng: random.Random):
-    keys = [o["key"] for o in spec.get("options", [])]
-    kind = spec["kind"]
-    if kind == "single":
-        return rng.choice(keys)
-    if kind == "multiple":
-        return rng.sample(keys, rng.randint(1, len(keys)))
-    if kind == "ordering":
-        return rng.sample(keys, len(keys))
-    if kind == "rating":
-        return rng.randint(spec["scale"]["min"], spec["scale"]["max"])
-    if kind == "numeric":
-        return round(rng.uniform(0, 10), 2)
-    return "A first attempt at a reflection."
-
-
 def answers_for(learner: str, items: list[tuple[dict, object]], rng: random.Random) -> dict:
     if learner == "blank":
         return {}
     if learner == "expert":
         return {s["id"]: (k if k is not None else "A careful, tentative reflection.") for s, k in items}
-    return {s["id"]: random_answer(s, rng) for s, _ in items}
+    return {s["id"]: learners.random_answer(s, rng) for s, _ in items}
 
 
 def coding_solutions(path) -> dict[str, str]:

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import golden
+import learners
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -46,19 +47,7 @@ def test_documented_partial_credit_rules():
 
 def answers_for(spec: dict, rng: random.Random):
     """Random valid answers, including unanswered."""
-    keys = [o["key"] for o in spec.get("options", [])]
-    kind = spec["kind"]
-    if rng.random() < 0.1:
-        return None
-    if kind == "single":
-        return rng.choice(keys)
-    if kind == "multiple":
-        return rng.sample(keys, rng.randint(1, len(keys)))
-    if kind == "ordering":
-        return rng.sample(keys, len(keys))
-    if kind == "rating":
-        return rng.randint(spec["scale"]["min"], spec["scale"]["max"])
-    return round(rng.uniform(-1, 1), 4)
+    return None if rng.random() < 0.1 else learners.random_answer(spec, rng)
 
 
 def test_front_end_scores_like_python(tmp_path):
