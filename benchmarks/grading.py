@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/grading.py            # 1,000 submissions of each kind (takes hours serially)
     .venv/bin/python benchmarks/grading.py --n 40     # a quick run
+    .venv/bin/python benchmarks/grading.py --n-code 150   # 1,000 post-tests, 150 data notebooks (serially
+                                                          # about 75 and 35 minutes for nbgrader here)
 
 Two kinds of submission are made from the real course (solutions/, generated with nbgrader):
 
@@ -223,6 +225,8 @@ def compare(kind: str, n: int, base: Path, make: callable, seed: int, workers: i
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1000, help="submissions of each kind (default 1000)")
+    parser.add_argument("--n-code", type=int, default=None,
+                        help="submissions of the notebook with code cells (default: --n)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--workers", type=int, default=None, help="empathy-ce grade --workers (default: its own)")
     parser.add_argument("--only", choices=("posttests", "code"), default=None)
@@ -236,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         kinds = {"posttests": posttest_submissions, "code": code_submissions}
         for kind, make in kinds.items():
             if args.only in (None, kind):
-                results[kind] = compare(kind, args.n, base, make, args.seed, args.workers)
+                n = args.n_code if kind == "code" and args.n_code is not None else args.n
+                results[kind] = compare(kind, n, base, make, args.seed, args.workers)
         print("\nkind       submissions  nbgrader/min  empathy-ce/min  speed-up")
         for kind, r in results.items():
             print(f"{kind:<10} {r['n']:>11}  {r['nbgrader_per_min']:>12.1f}  {r['ours_per_min']:>14.1f}  "

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from hardening import tried
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -56,7 +57,7 @@ while True:
 """
 
 
-def test_killing_the_writer_never_leaves_a_broken_file(tmp_path: Path):
+def test_killing_the_writer_never_leaves_a_broken_file(tmp_path: Path, request: pytest.FixtureRequest):
     """SIGKILL at random moments: the file is always a complete earlier state."""
     kills = 0
     for delay in [0.05 * (n % 7) + 0.02 for n in range(25)]:
@@ -76,6 +77,7 @@ def test_killing_the_writer_never_leaves_a_broken_file(tmp_path: Path):
     assert not list(tmp_path.glob("answers.broken-*")), "a killed writer must never look like a broken file"
     AnswerStore(tmp_path).save("mod.set.q3", "after", "text")  # the next save tidies what a kill left behind
     assert [p.name for p in tmp_path.iterdir()] == ["answers.json"]
+    tried(request, bad_inputs=kills)  # each kill is a write cut short
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf")])

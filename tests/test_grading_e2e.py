@@ -10,6 +10,7 @@ import learners
 import nbformat
 import pytest
 from conftest import Course
+from hardening import tried
 from nbgrader.api import Gradebook
 
 pytestmark = pytest.mark.slow
@@ -75,7 +76,14 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Course:
         if learner == "nothing":
             assert not (home / "gold" / "answers.json").exists()
         course.nbgrader("submit", "gold", f"--student={learner}", *exchange_args(course), cwd=home)
+        if learner == "all-wrong":  # answers changed after submission, in the learner's own folder
+            learners.answer(notebook, golden.ALL_RIGHT)
     course.nbgrader("collect", "gold")
+    # ... and in the exchange's copy of the submission, after it was collected: a re-collect keeps what was collected.
+    for inbound in (course.root / "exchange").glob(f"{COURSE_ID}/inbound/all-wrong+gold+*"):
+        (inbound / "answers.json").write_text(json.dumps({"format": "empathy-ce/answers", "version": 1, "items": {
+            k: {"value": v} for k, v in golden.ALL_RIGHT.items()}}))
+    course.nbgrader("collect", "gold", "--update")
     result = course.nbgrader("autograde", "gold", check=False)
     course.log = result.stdout + result.stderr
     assert result.returncode == 0, course.log
@@ -108,7 +116,7 @@ def test_written_answers_go_to_manual_grading_and_blanks_score_zero(graded: Cour
     assert "It sounds like the week wore you down." in shown and "Rubric for the grader" in shown
 
 
-def test_the_tamperer_gains_nothing_and_is_named(graded: Course):
+def test_the_tamperer_gains_nothing_and_is_named(graded: Course, request: pytest.FixtureRequest):
     got = grades(graded, "tamperer")
     assert {cell: score for cell, (score, _) in got.items()} == {
         "gold-post-single": 0, "gold-post-multiple": 0, "gold-post-rating": 0, "gold-post-ordering": 0,
@@ -118,6 +126,16 @@ def test_the_tamperer_gains_nothing_and_is_named(graded: Course):
     assert "Learner 'tamperer'" in graded.log and "removed a code cell" in graded.log
     outputs = json.dumps([c.get("outputs", []) for c in autograded.cells])
     assert "is ignored" in outputs and "tamperer" in outputs  # the message names the learner's file
+    tried(request, bad_inputs=len(TAMPERED["items"]), attacks=1)
+
+
+def test_answers_changed_after_submission_change_nothing(graded: Course, request: pytest.FixtureRequest):
+    changed = list((graded.root / "exchange").glob(f"{COURSE_ID}/inbound/all-wrong+gold+*/answers.json"))
+    assert changed and all("gold.post.single" in p.read_text() for p in changed)
+    got = grades(graded, "all-wrong")
+    assert {cell: got[cell][0] for cell in expected(golden.ALL_WRONG)} == expected(golden.ALL_WRONG)
+    assert expected(golden.ALL_WRONG) != expected(golden.ALL_RIGHT)
+    tried(request, attacks=2)  # in the learner's folder, and in the exchange after collection
 
 
 def test_every_learner_is_graded_and_the_answer_file_survives(graded: Course):

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ class AnswerFileError(ValueError):
 
 def learner_hint(path: Path) -> str:
     """Name the learner when the path is inside an nbgrader student folder, for messages."""
-    parts = path.resolve().parts
+    parts = path.parent.resolve().parts  # not the file itself: a link must not name the learner it points to
     for step in ("submitted", "autograded", "feedback"):
         if step in parts:
             i = parts.index(step)
@@ -63,6 +64,27 @@ def parse(raw: bytes, path: Path) -> dict[str, Any]:
     return data
 
 
+def read_limited(path: Path) -> bytes:
+    """The file's bytes (empty answer set when missing); a link, folder, device or oversized file is refused."""
+    where = f"{learner_hint(path)}file {path}"
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return json.dumps(empty()).encode()
+    except OSError as err:
+        reason = "a link to another file" if path.is_symlink() else f"unreadable ({err.strerror})"
+        raise AnswerFileError(f"{where}: {reason}, not an answer file") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise AnswerFileError(f"{where}: not a regular file")
+    with os.fdopen(fd, "rb") as file:
+        if info.st_size > MAX_BYTES:
+            raise AnswerFileError(f"{where}: {info.st_size} bytes is larger than the {MAX_BYTES}-byte limit")
+        return file.read(MAX_BYTES + 1)
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed")
 
@@ -78,11 +100,7 @@ class AnswerStore:
 
     def load(self) -> dict[str, Any]:
         """The whole file, or an empty answer set when there is none; raises AnswerFileError when broken."""
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return empty()
-        return parse(raw, self.path)
+        return parse(read_limited(self.path), self.path)
 
     def values(self) -> dict[str, Any]:
         return {item_id: record["value"] for item_id, record in self.load()["items"].items()}

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from . import course as course_model
 from .grading.config import ConfigTypoError, check_file
+from .grading.sandbox import bwrap_problem
 
 T = TypeVar("T")
 
@@ -69,6 +70,11 @@ def cmd_start(args: argparse.Namespace) -> int:
     (root / "exchange").mkdir(exist_ok=True)
     os.chdir(root)
     extra = args.lab_args[1:] if args.lab_args[:1] == ["--"] else args.lab_args
+    problem = bwrap_problem("bwrap")
+    if problem:
+        print(f"note: autograde runs learner kernels only in a bubblewrap sandbox, which is not usable here "
+              f"({problem}); install it (apt-get install bubblewrap) before autograding, or see the README's "
+              "'Learner code at autograde'", file=sys.stderr)
     if os.geteuid() == 0 and "--allow-root" not in extra:  # containers and CI machines often run as root
         extra = [*extra, "--allow-root"]
     command = [_bin("jupyter"), "lab", f"--ServerApp.root_dir={root}", *extra]
@@ -99,11 +105,17 @@ def _setup_errors(step: Callable[[], T]) -> T:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    """Collect submissions from the exchange into submitted/ (nbgrader collect --update)."""
-    from .instructor import collect
+    """Collect submissions from the exchange into submitted/ (nbgrader collect --update).
+
+    A learner's newest submission is collected; one who submitted several times is named. Without module
+    names, submissions in the exchange for assignments the course does not have are reported per learner.
+    """
+    from .instructor import collect, configuration
 
     root = course_model.find_root(args.root)
-    results = _setup_errors(lambda: collect.collect(root, _modules(root, args.modules)))
+    modules = _modules(root, args.modules)
+    config = _setup_errors(lambda: configuration.load(root))
+    results = _setup_errors(lambda: collect.collect(root, modules, config))
     failed = False
     for result in results:
         if result.ok:
@@ -111,20 +123,33 @@ def cmd_collect(args: argparse.Namespace) -> int:
         else:
             failed = True
             print(f"FAILED {result.module}: {result.message}", file=sys.stderr)
+        for choice in result.choices:
+            if choice.learner in result.collected:
+                which = "the newest" if choice.newest else "the last one before the due date"
+                print(f"{result.module}: learner '{choice.learner}' submitted {choice.submissions} times; "
+                      f"collected {which}, of {choice.chosen:%Y-%m-%d %H:%M:%S} UTC")
         for learner, message in result.failures:
             failed = True
             print(f"FAILED learner '{learner}', {result.module}: {message}", file=sys.stderr)
+    for stray in [] if args.modules else collect.strays(root, modules, config):
+        failed = True
+        print(f"FAILED learner '{stray.learner}' submitted '{stray.assignment}', which is not an assignment of this "
+              f"course: not collected ({', '.join(stray.entries)} in the exchange inbound)", file=sys.stderr)
     return 1 if failed else 0
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    """Autograde collected submissions in parallel; widget-only notebooks need no kernel."""
+    """Autograde collected submissions in parallel; widget-only notebooks need no kernel.
+
+    Without module names the whole course is graded: a submitted/ folder for anything else is reported per
+    learner, and the rest graded.
+    """
     from .instructor import grade
 
     root = course_model.find_root(args.root)
     summary = _setup_errors(lambda: grade.grade(
         root, _modules(root, args.modules), args.student or None, force=args.force, workers=args.workers,
-        kernels=args.kernels, kernel_free=not args.kernel_only, progress=_progress(args)))
+        kernels=args.kernels, kernel_free=not args.kernel_only, progress=_progress(args), every=not args.modules))
     lines = grade.format_summary(summary, root)
     print(lines[0])
     for line in lines[1:]:
@@ -182,7 +207,7 @@ def cmd_certificates(args: argparse.Namespace) -> int:
     found = _setup_errors(lambda: results.load(root))
     out = args.out or root / ("certificates/drafts" if args.draft else "certificates")
     try:
-        issued, removed = certificates.issue(found, out, draft=args.draft)
+        issued, removed, undated = certificates.issue(found, out, draft=args.draft)
     except certificates.CertificateError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -190,10 +215,53 @@ def cmd_certificates(args: argparse.Namespace) -> int:
     print(f"{len(issued)} {kind} written to {out} (index.csv lists them)")
     for path in removed:
         print(f"removed {path}: that learner is no longer eligible")
+    for learner in undated:
+        print(f"FAILED learner '{learner.id}': eligible, but nbgrader has no submission time for a completion date "
+              "(no timestamp.txt in the submission); no certificate written", file=sys.stderr)
+    return 1 if undated else 0
+
+
+def cmd_gradebook(args: argparse.Namespace) -> int:
+    """Back up nbgrader's gradebook (at its configured database URL) to one file, or restore it from one."""
+    from .instructor import backup, configuration
+
+    root = course_model.find_root(args.root)
+    config = _setup_errors(lambda: configuration.load(root))
+    coursedir = configuration.coursedir(config)
+    folder = root / "backups"
+
+    def show(counts: dict[str, int]) -> None:
+        for name, count in counts.items():
+            print(f"  {name:<22} {count:>8} rows")
+
+    def announce(safety: backup.Written) -> None:
+        print(f"safety backup of the gradebook being replaced: {safety.path}")
+        show(safety.counts)
+
+    try:
+        if args.action == "backup":
+            written = backup.backup(coursedir.db_url, args.file, folder=folder)
+            print(f"wrote {written.path} ({sum(written.counts.values())} rows from "
+                  f"{configuration.redact(coursedir.db_url)})")
+            show(written.counts)
+        else:
+            restored = backup.restore(args.file, coursedir.db_url, folder=folder, force=args.force,
+                                      course_id=coursedir.course_id, announce=announce)
+            print(f"restored {args.file} into {configuration.redact(coursedir.db_url)} "
+                  f"({sum(restored.counts.values())} rows)")
+            show(restored.counts)
+    except backup.BackupError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except backup.GradebookError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    # nbgrader runs `alembic` (and the start command `jupyter`) from PATH: use this environment's, activated or not.
+    os.environ["PATH"] = _env()["PATH"]
     parser = argparse.ArgumentParser(prog="empathy-ce", description=__doc__)
     parser.add_argument("--root", type=Path, default=None, help="course folder (default: found from here)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -233,9 +301,20 @@ def main(argv: list[str] | None = None) -> int:
     certs.add_argument("--out", type=Path, default=None, help="folder (default: certificates/)")
     certs.add_argument("--draft", action="store_true",
                        help="allowed with placeholder provider details; every page is watermarked DRAFT")
+
+    gradebook = sub.add_parser("gradebook", help="back up or restore nbgrader's gradebook (SQLite or PostgreSQL)")
+    gradebook_sub = gradebook.add_subparsers(dest="action", required=True)
+    gradebook_backup = gradebook_sub.add_parser("backup", help="write every gradebook row to one portable file")
+    gradebook_backup.add_argument("file", nargs="?", type=Path, default=None,
+                                  help="backup file (default: backups/gradebook-YYYYmmdd-HHMMSS.json.gz)")
+    gradebook_restore = gradebook_sub.add_parser("restore", help="replace the gradebook with a backup's rows")
+    gradebook_restore.add_argument("file", type=Path, help="a file written by `empathy-ce gradebook backup`")
+    gradebook_restore.add_argument("--force", action="store_true",
+                                   help="replace a gradebook that holds data (a safety backup of it is written first)")
     args = parser.parse_args(argv)
     commands = {"check": cmd_check, "release": cmd_release, "start": cmd_start, "collect": cmd_collect,
-                "grade": cmd_grade, "feedback": cmd_feedback, "report": cmd_report, "certificates": cmd_certificates}
+                "grade": cmd_grade, "feedback": cmd_feedback, "report": cmd_report, "certificates": cmd_certificates,
+                "gradebook": cmd_gradebook}
     return commands[args.command](args)
 
 

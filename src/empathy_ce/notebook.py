@@ -11,7 +11,7 @@ from typing import Any
 
 from IPython.display import HTML, display
 
-from .answers import AnswerFileError, AnswerStore
+from .answers import AnswerFileError, AnswerStore, learner_hint
 from .items import InvalidAnswer, check_value, validate_item
 from .scoring import points
 from .widget import ItemWidget, ProgressLine, front_end_spec, markdown
@@ -62,7 +62,8 @@ class Session:
         try:
             return check_value(spec, raw)
         except InvalidAnswer as err:
-            self.notify(f"The saved answer to {spec['id']} in {self.store.path} is ignored: {err}.")
+            whose = learner_hint(self.store.path)  # "learner 'x', " at grading, else empty
+            self.notify(f"The saved answer to {spec['id']} in {whose}file {self.store.path} is ignored: {err}.")
             return None
 
     def register(self, spec: dict[str, Any]) -> Any:

@@ -18,7 +18,8 @@ from ..answers import FILENAME
 from . import preprocessors as pp
 from .sandbox import LimitedKernelManager
 
-OURS = (pp.RefuseAnswerFiles, pp.StripWidgetState, pp.KeepItemCells, pp.RemoveAddedCells, pp.FlagWrittenAnswers)
+OURS = (pp.RefuseAnswerFiles, pp.StripWidgetState, pp.KeepItemCells, pp.RestoreCells, pp.MirrorSubmission,
+        pp.RemoveAddedCells, pp.ScreenLearnerCode, pp.FlagWrittenAnswers)
 
 
 class ConfigTypoError(ValueError):
@@ -48,17 +49,14 @@ def _default(cls: type[Configurable], name: str) -> list[Any]:
     return list(cls.class_traits()[name].default())
 
 
-def _insert_after(items: list[Any], anchor: type, new: type) -> list[Any]:
-    i = items.index(anchor)
-    return [*items[: i + 1], new, *items[i + 1 :]]
-
-
 def configure(c: Config, root: str | Path) -> None:
     """Put the widget-exercise preprocessors into nbgrader's release and autograde pipelines."""
     release = [pp.KeepItemCells if p is ClearSolutions else p for p in _default(GenerateAssignment, "preprocessors")]
     c.GenerateAssignment.preprocessors = [pp.RefuseAnswerFiles, pp.StripWidgetState, *release]
-    c.Autograde.sanitize_preprocessors = _insert_after(
-        _default(Autograde, "sanitize_preprocessors"), OverwriteCells, pp.RemoveAddedCells)
+    # nbgrader's OverwriteCells becomes RestoreCells, followed by the course's own sanitising steps.
+    ours = [pp.RestoreCells, pp.MirrorSubmission, pp.RemoveAddedCells, pp.ScreenLearnerCode]
+    c.Autograde.sanitize_preprocessors = [q for p in _default(Autograde, "sanitize_preprocessors")
+                                          for q in (ours if p is OverwriteCells else [p])]
     grade = _default(Autograde, "autograde_preprocessors")
     i = grade.index(SaveAutoGrades)
     c.Autograde.autograde_preprocessors = [*grade[:i], pp.FlagWrittenAnswers, *grade[i:]]

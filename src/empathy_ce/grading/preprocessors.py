@@ -6,17 +6,21 @@ in place by empathy_ce.grading.config.configure().
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
+import nbformat
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.preprocessors import ClearSolutions, NbGraderPreprocessor
+from nbgrader.preprocessors import ClearSolutions, NbGraderPreprocessor, OverwriteCells
 
 from ..answers import FILENAME, AnswerFileError, AnswerStore
 from ..cells import item_spec
+from .screening import Unsafe, check
 
 Result = tuple[NotebookNode, ResourcesDict]
 
@@ -64,10 +68,76 @@ class KeepItemCells(ClearSolutions):
         return super().preprocess_cell(cell, resources, index)
 
 
+class RestoreCells(OverwriteCells):
+    """Autograde (sanitise): nbgrader's OverwriteCells, restoring every deleted locked or grade cell.
+
+    nbgrader re-adds a deleted grade cell after the previous grade or solution cell, and fails with a KeyError
+    when that previous cell is a locked cell such as the setup cell (so deleting the first item lost the
+    learner's whole grade); it never re-adds a deleted setup cell, so every item after it raised NameError.
+    Here each missing cell goes back after the nearest earlier instructor cell still in the notebook.
+    """
+
+    def add_missing_grade_cells(self, nb: NotebookNode, resources: ResourcesDict) -> Result:
+        source = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        points = {cell.name: cell.max_score for cell in source.grade_cells}
+        solutions = {cell.name for cell in source.solution_cells}
+        order = [cell.name for cell in source.source_cells]
+        for cell in source.source_cells:
+            if cell.name in _positions(nb) or not (cell.name in points or cell.locked):
+                continue
+            self.log.warning("Missing cell %s encountered, adding to notebook", cell.name)
+            restored = self.missing_cell_transform(cell, points.get(cell.name, 0), is_solution=cell.name in solutions)
+            if cell.name not in points:  # a locked cell that is not graded (the setup cell)
+                restored["metadata"]["nbgrader"].update(grade=False)
+                restored["metadata"]["nbgrader"].pop("points", None)
+            present = _positions(nb)
+            earlier = [present[name] for name in order[: order.index(cell.name)] if name in present]
+            nb.cells.insert(max(earlier) + 1 if earlier else 0, nbformat.from_dict(restored))
+        return nb, resources
+
+
+def _positions(nb: NotebookNode) -> dict[str, int]:
+    return {cell.metadata.get("nbgrader", {}).get("grade_id"): i for i, cell in enumerate(nb.cells)}
+
+
+class MirrorSubmission(NbGraderPreprocessor):
+    """Autograde (sanitise): the grader's copy of a submission keeps links as links and folders as folders.
+
+    nbgrader copies a submission's files with shutil.copy, which follows links (an answers.json linked to another
+    learner's file would be graded as this learner's answers) and skips empty folders (an answers.json that is a
+    folder would look like no answers at all). The copy is put back as it was, and the answer-file reader then
+    refuses it, naming learner, file and reason.
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> Result:
+        from nbgrader.coursedir import CourseDirectory
+
+        info = resources["nbgrader"]
+        submitted = _folder(resources)
+        coursedir = CourseDirectory(config=self.config)
+        graded = Path(coursedir.format_path(coursedir.autograded_directory, info["student"], info["assignment"]))
+        if submitted.resolve() == graded.resolve():
+            return nb, resources
+        for path in sorted(submitted.rglob("*")):
+            copy = graded / path.relative_to(submitted)
+            if path.is_symlink() and not copy.is_symlink():
+                self.log.warning("Learner '%s', %s: %s is a link (to %s), not the learner's own file; it is not "
+                                 "followed at grading", info["student"], info["notebook"], path, os.readlink(path))
+                if copy.is_dir():
+                    shutil.rmtree(copy)
+                elif copy.exists():
+                    copy.unlink()
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                copy.symlink_to(os.readlink(path))
+            elif path.is_dir() and not path.is_symlink() and not copy.exists():
+                copy.mkdir(parents=True)
+        return nb, resources
+
+
 class RemoveAddedCells(NbGraderPreprocessor):
     """Autograde (sanitise): run only the cells the instructor wrote.
 
-    Runs after nbgrader's OverwriteCells, which strips ids unknown to the gradebook. A code cell with no
+    Runs after RestoreCells (nbgrader's OverwriteCells), which strips ids unknown to the gradebook. A code cell with no
     id was added by the learner and is removed; an item cell is reset to the instructor's source.
     """
 
@@ -97,6 +167,30 @@ class RemoveAddedCells(NbGraderPreprocessor):
             self.log.warning("Learner '%s', %s: item cell %s was edited; restored the original.",
                              info["student"], info["notebook"], grade_id)
             cell.source = source
+
+
+class ScreenLearnerCode(NbGraderPreprocessor):
+    """Autograde (sanitise): run a learner's answer cell only if it keeps to the safe part of Python.
+
+    See ``screening``: code that could rewrite the hidden tests or fool them from inside the kernel is not
+    run; the cell keeps the learner's code as comments, with the reason, so the instructor sees both.
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> Result:
+        info = resources["nbgrader"]
+        for cell in nb.cells:
+            if cell.cell_type != "code" or not utils.is_solution(cell) or item_spec(cell.source) is not None:
+                continue
+            try:
+                check(cell.source)
+            except Unsafe as err:
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                self.log.warning("Learner '%s', %s: answer cell %s was not run: %s", info["student"],
+                                 info["notebook"], grade_id, err)
+                quoted = "\n".join(f"# {line}" for line in cell.source.splitlines())
+                cell.source = (f"# Not run at grading: {err}.\n# Answer cells may use arithmetic, lists, loops, "
+                               f"functions and the math and statistics modules.\n# The code as submitted:\n{quoted}")
+        return nb, resources
 
 
 class FlagWrittenAnswers(NbGraderPreprocessor):

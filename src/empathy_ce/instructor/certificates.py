@@ -139,8 +139,13 @@ def draw(path: Path, *, name: str, course_title: str, completed: dt.date, hours:
     canvas.save()
 
 
-def issue(results: Results, folder: Path, *, draft: bool = False) -> tuple[list[Certificate], list[Path]]:
-    """Write a certificate for every eligible learner; returns (certificates, stale files removed)."""
+def issue(results: Results, folder: Path, *, draft: bool = False
+          ) -> tuple[list[Certificate], list[Path], list[Learner]]:
+    """Write a certificate for every eligible learner.
+
+    Returns the certificates, the stale files removed, and eligible learners left out because nbgrader has no
+    submission time for them (no timestamp.txt), so that no completion date can be printed.
+    """
     course = results.course
     missing = placeholders(course.provider)
     if missing and not draft:
@@ -149,9 +154,12 @@ def issue(results: Results, folder: Path, *, draft: bool = False) -> tuple[list[
             "name, CE approval statement and approval number before issuing certificates, "
             "or use --draft for watermarked drafts")
     folder.mkdir(parents=True, exist_ok=True)
-    issued = []
+    issued, undated = [], []
     for learner in results.learners:
-        if learner.status != analysis.ELIGIBLE or learner.completion_date is None:
+        if learner.status != analysis.ELIGIBLE:
+            continue
+        if learner.completion_date is None:
+            undated.append(learner)
             continue
         completed = learner.completion_date
         cert_id = certificate_id(course.title, learner.id, completed)
@@ -162,6 +170,8 @@ def issue(results: Results, folder: Path, *, draft: bool = False) -> tuple[list[
     removed = []
     current = {c.path.name for c in issued}
     for learner in results.learners:
+        if learner in undated:
+            continue
         stale = folder / _filename(learner.id)
         if stale.name not in current and stale.exists():
             stale.unlink()
@@ -173,4 +183,4 @@ def issue(results: Results, folder: Path, *, draft: bool = False) -> tuple[list[
         for c in issued:
             writer.writerow([c.learner.id, c.learner.name, c.learner.email or "", c.completed.isoformat(),
                              f"{course.contact_hours:g}", c.certificate_id, c.path.name, "yes" if draft else "no"])
-    return issued, removed
+    return issued, removed, undated

@@ -247,6 +247,7 @@ def items_figure(report: Report, module: str) -> str:
     fig = Figure(figsize=(5.5, 3.6))
     ax = fig.subplots()
     ax.axhline(0, color="#888888", linewidth=0.8)
+    labels: dict[tuple[float, float], list[str]] = {}
     for item, s in points:
         y = s.discrimination if s.discrimination is not None else 0.0
         colour = "#b2182b" if s.flags else "#4c78a8"
@@ -254,8 +255,11 @@ def items_figure(report: Report, module: str) -> str:
             ax.scatter([s.difficulty], [y], facecolors="none", edgecolors=colour, marker="s")
         else:
             ax.scatter([s.difficulty], [y], color=colour, marker="D" if s.flags else "o")
-        ax.annotate(item.item_id.rsplit(".", 1)[-1], (s.difficulty, y), textcoords="offset points", xytext=(4, 3),
-                    fontsize=8)
+        labels.setdefault((round(s.difficulty, 2), round(y, 2)), []).append(item.item_id.rsplit(".", 1)[-1])
+    for (x, y), names in labels.items():  # items at the same point share one label
+        right = x > 0.8
+        ax.annotate(", ".join(names), (x, y), textcoords="offset points", xytext=(-4 if right else 4, 3),
+                    fontsize=8, ha="right" if right else "left")
     ax.set_xlim(-0.05, 1.05)
     ax.set_ylim(-1.05, 1.05)
     ax.set_xlabel("difficulty (mean share of points earned)")
