@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 
 from empathy_ce.answers import AnswerFileError, AnswerStore, parse
 
+pytestmark = pytest.mark.hardening
+
 PATH = Path("/tmp/learner/answers.json")
 
 

@@ -29,7 +29,7 @@ from nbgrader.api import Base, Gradebook
 from empathy_ce import cli
 from empathy_ce.instructor import backup, release
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.hardening]
 
 TEXT = "gold-post-text"  # nbgrader's grade id of the written-answer item
 STAMP = "2026-03-02 10:00:00.000000 UTC"

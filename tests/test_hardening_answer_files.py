@@ -16,13 +16,13 @@ from pathlib import Path
 import golden
 import nbformat
 import pytest
-from conftest import BIN, Course
+from conftest import BIN
 from hardening import tried
-from test_instructor_grading import COURSE_YML, MODULE_YML, STAMP, answers, cell_index, gradebook
+from test_instructor_grading import STAMP, answers, cell_index, gold_course, gradebook
 
-from empathy_ce.instructor import grade, release
+from empathy_ce.instructor import grade
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.hardening]
 
 RIGHT = answers(golden.ALL_RIGHT)
 WRONG = answers(golden.ALL_WRONG)
@@ -94,13 +94,7 @@ def make_submission(root: Path, learner: str, content: object, how: str | None) 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("hardening")
-    (base / "nbgrader").mkdir()
-    course = Course(base / "nbgrader")
-    course.add_source("gold", "gold", golden.notebook())
-    (course.root / "course" / "modules").mkdir(parents=True)
-    (course.root / "course" / "course.yml").write_text(COURSE_YML)
-    (course.root / "course" / "modules" / "gold.yml").write_text(MODULE_YML)
-    assert all(step.ok for step in release.release(course.root, ["gold"]))
+    course = gold_course(base / "nbgrader")
     for learner, (content, _, _) in CASES.items():
         make_submission(course.root, learner, content, None)
     for learner, how in TAMPERING.items():

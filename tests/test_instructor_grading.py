@@ -80,16 +80,22 @@ LEARNERS = {  # learner: (answer file text or None, notebook edit)
 }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, grade.Summary, str]:
-    base = tmp_path_factory.mktemp("fastgrade")
-    (base / "nbgrader").mkdir()
-    course = Course(base / "nbgrader")
+def gold_course(root: Path) -> Course:
+    """A one-module course of the golden notebook, released with nbgrader."""
+    root.mkdir()
+    course = Course(root)
     course.add_source("gold", "gold", golden.notebook())
     (course.root / "course" / "modules").mkdir(parents=True)
     (course.root / "course" / "course.yml").write_text(COURSE_YML)
     (course.root / "course" / "modules" / "gold.yml").write_text(MODULE_YML)
     assert all(step.ok for step in release.release(course.root, ["gold"]))
+    return course
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, grade.Summary, str]:
+    base = tmp_path_factory.mktemp("fastgrade")
+    course = gold_course(base / "nbgrader")
     released = course.root / "exercises" / "gold" / "gold.ipynb"
     for learner, (answer_text, how) in LEARNERS.items():
         folder = course.root / "submitted" / learner / "gold"

@@ -36,7 +36,7 @@ from nbgrader.utils import temp_attrs
 from empathy_ce import cli
 from empathy_ce.instructor import configuration, grade, release
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.hardening]
 
 STAMP = "2026-03-02 10:00:00.000000 UTC"
 COURSE_YML = """title: Golden course

@@ -25,7 +25,7 @@ from nbgrader.api import Gradebook
 
 from empathy_ce.grading.sandbox import bwrap_problem
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.hardening]
 
 SECRET = "EMPATHY_CE_TEST_GRADER_SECRET"
 ATTACKS = {

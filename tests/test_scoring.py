@@ -81,6 +81,7 @@ json_values = st.recursive(
 )
 
 
+@pytest.mark.hardening
 @given(item=st.sampled_from(sorted(golden.GRADED)), value=json_values)
 def test_any_stored_value_scores_within_bounds_or_is_rejected(item, value):
     spec, key = golden.GRADED[item]

@@ -10,6 +10,8 @@ from nbgrader import utils
 from empathy_ce.cells import item_spec
 from empathy_ce.grading.screening import Unsafe, check
 
+pytestmark = pytest.mark.hardening
+
 ALLOWED = [
     "pooled_z = None\nz = [math.atanh(r) for r in r_values]\nw = [n - 3 for n in n_values]\n"
     "pooled_z = sum(a * b for a, b in zip(w, z)) / sum(w)",

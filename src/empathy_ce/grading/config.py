@@ -60,7 +60,7 @@ def configure(c: Config, root: str | Path) -> None:
     grade = _default(Autograde, "autograde_preprocessors")
     i = grade.index(SaveAutoGrades)
     c.Autograde.autograde_preprocessors = [*grade[:i], pp.FlagWrittenAnswers, *grade[i:]]
-    # Learner kernels run with CPU, memory and file-size limits and cannot import planted modules.
+    # Learner kernels: CPU, memory and file-size limits, no planted modules, and at autograde a sandbox (sandbox.py).
     c.Execute.kernel_manager_class = LimitedKernelManager
     c.Authenticator.plugin_class = CheckedConfigAuthPlugin
     # Restore deleted test cells, and never replace a learner's answer file by a source copy.
