@@ -396,6 +396,11 @@ def test_interrupted_gradings_are_graded_again(template: Path, tmp_path: Path, c
     grade.in_progress_marker(dest("l4")).touch()
     interrupted = ["l0", "l1", "l2", "l4"]
     assert all(nbgrader_would_skip(crafted, learner) for learner in interrupted)  # the grades would be lost
+    # Feedback is not made from a half-graded submission.
+    code, out, err = run(capsys, crafted, "feedback", "gold", "--no-progress", "--student", "l2", "--student", "l3")
+    assert code == 1 and "feedback written for 1" in out
+    assert "FAILED learner 'l2', gold: " in err and "its grading was interrupted" in err
+    assert not (crafted / "feedback" / "l2").exists()
 
     code, out, err = run(capsys, crafted, "grade", "gold", "--no-progress")
     assert code == 0 and "5 submissions: 4 graded, 1 already graded" in out

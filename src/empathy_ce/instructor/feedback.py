@@ -24,6 +24,7 @@ from traitlets.config import Config
 
 from . import configuration, parallel, speedups
 from .collect import last_error
+from .grade import in_progress_marker
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,9 @@ def worker_setup(config: Config, force: bool) -> Worker:
 
 def feedback_unit(worker: Worker, unit: Unit) -> Outcome:
     started = time.perf_counter()
+    if in_progress_marker(unit.folder).exists():  # a grading run died while grading it: half graded
+        return Outcome(unit.assignment, unit.student, False, message=(
+            f"{unit.folder}: its grading was interrupted and has not finished; run `empathy-ce grade` first"))
     with temp_attrs(worker.coursedir, assignment_id=unit.assignment, student_id=unit.student, notebook_id="*"):
         converter = CourseFeedback(coursedir=worker.coursedir, config=worker.config)
         converter.force = worker.force
