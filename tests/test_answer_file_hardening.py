@@ -82,6 +82,39 @@ def test_killing_the_writer_never_leaves_a_broken_file(tmp_path: Path, request: 
     tried(request, bad_inputs=kills)  # each kill is a write cut short
 
 
+def test_killing_a_kernel_mid_save_never_leaves_a_broken_file(tmp_path: Path, request: pytest.FixtureRequest):
+    """A real ipykernel saving answers in a loop, SIGKILLed at random moments, as when a learner's kernel dies."""
+    from jupyter_client.manager import KernelManager
+
+    loop = f"{WRITER.replace('sys.argv[1]', repr(str(tmp_path)))}"
+    kills = 0
+    for n in range(8):
+        km = KernelManager(kernel_name="python3")
+        km.start_kernel(cwd=str(tmp_path))
+        client = km.client()
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=60)
+            client.execute(loop)
+            deadline = time.monotonic() + 30
+            while not (tmp_path / "answers.json").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.05 + 0.11 * n)  # the loop is saving now: kill at different points of it
+            kernel = km.provisioner.process  # the ipykernel process itself
+            os.kill(kernel.pid, signal.SIGKILL)  # mid-write or between writes
+            kernel.wait()
+            kills += 1
+        finally:
+            client.stop_channels()
+            km.cleanup_resources()
+        data = json.loads((tmp_path / "answers.json").read_text())  # never half written
+        assert isinstance(data["items"]["mod.set.q1"]["value"], int)
+        assert not list(tmp_path.glob("answers.broken-*"))
+    AnswerStore(tmp_path).save("mod.set.q3", "after", "text")
+    assert [p.name for p in tmp_path.iterdir()] == ["answers.json"]
+    tried(request, bad_inputs=kills)
+
+
 @pytest.mark.parametrize("value", [float("nan"), float("inf")])
 def test_non_finite_numbers_are_never_written(tmp_path: Path, value: float):
     with pytest.raises(ValueError):
