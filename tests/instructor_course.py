@@ -3,14 +3,12 @@ in-process, answer files, and a throwaway PostgreSQL database."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -37,11 +35,6 @@ def make_course(root: Path, *, provider: dict[str, str] | None = None) -> Path:
         data["provider"] = dict(provider)
         path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
     return root
-
-
-def answers_json(values: dict[str, Any]) -> str:
-    return json.dumps({"format": "empathy-ce/answers", "version": 1,
-                       "items": {k: {"value": v} for k, v in values.items()}})
 
 
 def learner_config(exchange: Path) -> Config:

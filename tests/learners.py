@@ -4,11 +4,41 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 from typing import Any
 
 import nbformat
 from nbclient import NotebookClient
+
+from empathy_ce import cells
+
+
+def answers_json(values: dict[str, Any]) -> str:
+    """An answer file holding these values, as the course writes it."""
+    return json.dumps({"format": "empathy-ce/answers", "version": 1,
+                       "items": {k: {"value": v} for k, v in values.items()}})
+
+
+def coding_solutions(source: Path) -> dict[str, str]:
+    """grade id -> the instructor's solution source, for every coding answer cell of a source notebook."""
+    found = {}
+    for cell in nbformat.read(source, as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("solution") and cells.item_spec(cell.source) is None:
+            found[meta["grade_id"]] = re.sub(r"### (BEGIN|END) SOLUTION\n?", "", cell.source)
+    return found
+
+
+def write_code_answers(notebook: Path, answers: dict[str, str]) -> None:
+    """A learner types these sources (grade id -> code) into the notebook's answer cells."""
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    nbformat.write(nb, notebook)
+
 
 DRIVER = """
 from empathy_ce.notebook import session as _session

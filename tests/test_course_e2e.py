@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import random
-import re
 import shutil
 
 import learners
@@ -32,16 +30,6 @@ def answers_for(learner: str, items: list[tuple[dict, object]], rng: random.Rand
     return {s["id"]: learners.random_answer(s, rng) for s, _ in items}
 
 
-def coding_solutions(path) -> dict[str, str]:
-    """grade id -> the instructor's solution source, for every coding answer cell."""
-    found = {}
-    for cell in nbformat.read(path, as_version=4).cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("solution") and cells.item_spec(cell.source) is None:
-            found[meta["grade_id"]] = re.sub(r"### (BEGIN|END) SOLUTION\n?", "", cell.source)
-    return found
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("course-e2e") / "course"
@@ -63,9 +51,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory):
             shutil.copytree(root / "exercises" / module.id, folder)
             values = answers_for(learner, [(s, k) for s, k, _ in items], rng)
             if values:
-                records = {i: {"value": v} for i, v in values.items()}
-                (folder / "answers.json").write_text(
-                    json.dumps({"format": "empathy-ce/answers", "version": 1, "items": records}))
+                (folder / "answers.json").write_text(learners.answers_json(values))
             for spec, key, _ in items:
                 if spec["mode"] != "assessment":
                     continue
@@ -75,15 +61,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory):
                     expected[learner, module.id, grade_id(spec["id"])] = (points(spec, values.get(spec["id"]), key),
                                                                           False)
             if module.data:
-                solutions = coding_solutions(COURSE.source(module, module.data))
+                solutions = learners.coding_solutions(COURSE.source(module, module.data))
                 if learner == "expert":
-                    notebook = folder / f"{module.data}.ipynb"
-                    nb = nbformat.read(notebook, as_version=4)
-                    for cell in nb.cells:
-                        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-                        if gid in solutions:
-                            cell.source = solutions[gid]
-                    nbformat.write(nb, notebook)
+                    learners.write_code_answers(folder / f"{module.data}.ipynb", solutions)
                 for gid in solutions:
                     expected[learner, module.id, f"{gid}-test"] = (1.0 if learner == "expert" else 0.0, False)
         course.nbgrader("autograde", module.id)

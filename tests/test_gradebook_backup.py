@@ -23,7 +23,8 @@ import pytest
 import sqlalchemy as sa
 from conftest import Course
 from hardening import tried
-from instructor_course import answers_json, make_course, postgres_database
+from instructor_course import make_course, postgres_database
+from learners import answers_json
 from nbgrader.api import Base, Gradebook
 
 from empathy_ce import cli
@@ -105,6 +106,15 @@ def run(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int
     code = cli.main(["--root", str(root), "gradebook", *args])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def backed_up(graded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, dict, Path]:
+    """A copy of the graded course, backed up: (the copy, its gradebook's rows, the backup file)."""
+    source = copy_course(graded, tmp_path / "source")
+    original = snapshot(sqlite_url(source))
+    code, out, err = run(capsys, source, "backup")
+    assert code == 0, err
+    return source, original, written(out, "wrote ")
 
 
 def written(out: str, prefix: str) -> Path:
@@ -195,11 +205,7 @@ def test_round_trip_on_sqlite(graded: Path, tmp_path: Path, capsys: pytest.Captu
 def test_round_trip_on_postgresql_and_across(graded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                              monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("EMPATHY_CE_DB_URL", raising=False)
-    source = copy_course(graded, tmp_path / "source")
-    original = snapshot(sqlite_url(source))
-    code, out, err = run(capsys, source, "backup")
-    assert code == 0, err
-    from_sqlite = written(out, "wrote ")
+    _, original, from_sqlite = backed_up(graded, tmp_path, capsys)
 
     with postgres_database() as first, postgres_database() as second:
         moved = copy_course(graded, tmp_path / "moved", gradebook=False)
@@ -262,11 +268,7 @@ def test_restore_over_data_needs_force_and_a_safety_backup_first(graded: Path, t
                                                                  monkeypatch: pytest.MonkeyPatch,
                                                                  request: pytest.FixtureRequest):
     monkeypatch.delenv("EMPATHY_CE_DB_URL", raising=False)
-    source = copy_course(graded, tmp_path / "source")
-    original = snapshot(sqlite_url(source))
-    code, out, err = run(capsys, source, "backup")
-    assert code == 0, err
-    path = written(out, "wrote ")
+    source, original, path = backed_up(graded, tmp_path, capsys)
 
     target = copy_course(graded, tmp_path / "target")  # a gradebook where grading went on
     with Gradebook(sqlite_url(target), course_id="therapeutic-empathy") as gb:

@@ -81,8 +81,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Course:
     course.nbgrader("collect", "gold")
     # ... and in the exchange's copy of the submission, after it was collected: a re-collect keeps what was collected.
     for inbound in (course.root / "exchange").glob(f"{COURSE_ID}/inbound/all-wrong+gold+*"):
-        (inbound / "answers.json").write_text(json.dumps({"format": "empathy-ce/answers", "version": 1, "items": {
-            k: {"value": v} for k, v in golden.ALL_RIGHT.items()}}))
+        (inbound / "answers.json").write_text(learners.answers_json(golden.ALL_RIGHT))
     course.nbgrader("collect", "gold", "--update")
     result = course.nbgrader("autograde", "gold", check=False)
     course.log = result.stdout + result.stderr

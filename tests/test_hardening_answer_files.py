@@ -18,14 +18,15 @@ import nbformat
 import pytest
 from conftest import BIN
 from hardening import tried
-from test_instructor_grading import STAMP, answers, cell_index, gold_course, gradebook
+from learners import answers_json
+from test_instructor_grading import STAMP, cell_index, gold_course, gradebook
 
 from empathy_ce.instructor import grade
 
 pytestmark = [pytest.mark.slow, pytest.mark.hardening]
 
-RIGHT = answers(golden.ALL_RIGHT)
-WRONG = answers(golden.ALL_WRONG)
+RIGHT = answers_json(golden.ALL_RIGHT)
+WRONG = answers_json(golden.ALL_WRONG)
 FULL = {k.replace(".", "-"): float(spec.get("points", 1)) for k, (spec, _) in golden.GRADED.items()}
 NOTHING = dict.fromkeys(FULL, 0.0)
 
@@ -34,7 +35,7 @@ def but(**changed: object) -> str:
     """The right answers with some items changed."""
     values = dict(golden.ALL_RIGHT)
     values.update({k.replace("_", "."): v for k, v in changed.items()})
-    return answers(values)
+    return answers_json(values)
 
 
 # learner: (answer file bytes, or a maker of something else at that path; expected auto scores; reason shown)
@@ -51,7 +52,7 @@ CASES: dict[str, tuple[object, dict[str, float], str | None]] = {
     "future_version": (RIGHT.replace('"version": 1', '"version": 99'), NOTHING, "unsupported version 99"),
     "nan": (RIGHT.replace("0.0784", "NaN"), NOTHING, "NaN is not allowed"),
     "infinite": (RIGHT.replace("0.0784", "Infinity"), NOTHING, "Infinity is not allowed"),
-    "unknown_ids": (answers({**golden.ALL_RIGHT, "gold.post.extra": "a", "../../etc/passwd": 1}), FULL, None),
+    "unknown_ids": (answers_json({**golden.ALL_RIGHT, "gold.post.extra": "a", "../../etc/passwd": 1}), FULL, None),
     "unknown_options": (but(gold_post_single="z", gold_post_multiple=["a", "zz"],
                             gold_post_ordering=["a", "a", "b", "c"]),
                         {**FULL, "gold-post-single": 0.0, "gold-post-multiple": 0.0, "gold-post-ordering": 0.0},

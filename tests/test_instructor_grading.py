@@ -18,6 +18,7 @@ import golden
 import nbformat
 import pytest
 from conftest import BIN, Course
+from learners import answers_json
 from nbgrader.api import Gradebook
 
 from empathy_ce import cli
@@ -44,11 +45,6 @@ notebooks: {practice: [], posttest: gold}
 CHEAT = "score = lambda item_id, key: 3.0\nimport empathy_ce.notebook as _n\n_n.score = score\n"
 
 
-def answers(values: dict) -> str:
-    return json.dumps({"format": "empathy-ce/answers", "version": 1,
-                       "items": {k: {"value": v} for k, v in values.items()}})
-
-
 def cell_index(nb: nbformat.NotebookNode, grade_id: str) -> int:
     return next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
 
@@ -67,16 +63,16 @@ def edit(nb: nbformat.NotebookNode, how: str) -> None:
 
 
 LEARNERS = {  # learner: (answer file text or None, notebook edit)
-    "right": (answers({**golden.ALL_RIGHT, TEXT: "It sounds like the week wore you down."}), None),
+    "right": (answers_json({**golden.ALL_RIGHT, TEXT: "It sounds like the week wore you down."}), None),
     # A number too large for a float makes the item's own code raise: only a kernel shows that, so one runs.
-    "wrong": (answers({**golden.ALL_WRONG, TEXT: "   ", "gold.post.numeric": 10**400}), None),
-    "partial": (answers({**golden.PARTIAL, TEXT: "x" * 20_001}), None),  # a written answer over the limit
+    "wrong": (answers_json({**golden.ALL_WRONG, TEXT: "   ", "gold.post.numeric": 10**400}), None),
+    "partial": (answers_json({**golden.PARTIAL, TEXT: "x" * 20_001}), None),  # a written answer over the limit
     "blank": (None, None),
-    "tampered": (answers(TAMPERED), "own-code"),
+    "tampered": (answers_json(TAMPERED), "own-code"),
     "garbled": ("{ this is not json", None),
-    "edited": (answers({**golden.ALL_RIGHT, "gold.post.single": "a"}), "edited"),
-    "moved": (answers(golden.ALL_RIGHT), "moved"),
-    "broken": (answers(golden.ALL_RIGHT), "not-json"),
+    "edited": (answers_json({**golden.ALL_RIGHT, "gold.post.single": "a"}), "edited"),
+    "moved": (answers_json(golden.ALL_RIGHT), "moved"),
+    "broken": (answers_json(golden.ALL_RIGHT), "not-json"),
 }
 
 

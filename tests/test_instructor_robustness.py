@@ -27,7 +27,8 @@ import nbformat
 import pytest
 from conftest import BIN, Course
 from hardening import tried
-from instructor_course import answers_json, as_learner
+from instructor_course import as_learner
+from learners import answers_json
 from nbgrader.api import Gradebook
 from nbgrader.converters import Autograde
 from nbgrader.coursedir import CourseDirectory

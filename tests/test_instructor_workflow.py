@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 from pathlib import Path
 
 import nbformat
 import pytest
 from conftest import ROOT
-from instructor_course import PROVIDER, answers_json, as_learner, make_course, postgres_database
+from instructor_course import PROVIDER, as_learner, make_course, postgres_database
+from learners import answers_json, coding_solutions, write_code_answers
 from nbgrader.api import Gradebook
 from pypdf import PdfReader
 
@@ -91,15 +91,7 @@ def plan(learner: str, module: course_model.Module) -> dict[str, object]:
 
 def solve_data_notebook(path: Path) -> None:
     """bo completes the optional coding path with the instructor's solution."""
-    source = nbformat.read(COURSE.source(COURSE.modules[1], "outcomes_data"), as_version=4)
-    solutions = {c.metadata["nbgrader"]["grade_id"]: re.sub(r"### (BEGIN|END) SOLUTION\n?", "", c.source)
-                 for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
-    nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if gid in solutions:
-            cell.source = solutions[gid]
-    nbformat.write(nb, path)
+    write_code_answers(path, coding_solutions(COURSE.source(COURSE.modules[1], "outcomes_data")))
 
 
 def run(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int, str, str]:

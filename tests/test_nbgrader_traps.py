@@ -26,17 +26,12 @@ c.CourseDirectory.release_directory = "exercises"
 """
 
 
-def answers_file(values: dict) -> str:
-    return json.dumps({"format": "empathy-ce/answers", "version": 1,
-                       "items": {k: {"value": v} for k, v in values.items()}})
-
-
 def submit_directly(course: Course, learner: str, values: dict | None) -> Path:
     """Place a submission the way `nbgrader collect` leaves it (quicker than the exchange)."""
     folder = course.root / "submitted" / learner / "gold"
     shutil.copytree(course.root / "exercises" / "gold", folder)
     if values is not None:
-        (folder / "answers.json").write_text(answers_file(values))
+        (folder / "answers.json").write_text(learners.answers_json(values))
     return folder
 
 
@@ -55,7 +50,7 @@ def released(course: Course) -> Course:
 def test_stock_nbgrader_lets_a_stray_answer_file_overwrite_learners(course: Course):
     (course.root / "nbgrader_config.py").write_text(STOCK_CONFIG)
     course.add_source("gold", "gold", golden.notebook())
-    (course.root / "solutions" / "gold" / "answers.json").write_text(answers_file(golden.ALL_WRONG))
+    (course.root / "solutions" / "gold" / "answers.json").write_text(learners.answers_json(golden.ALL_WRONG))
     course.nbgrader("generate_assignment", "gold", "--force")
     assert (course.root / "exercises" / "gold" / "answers.json").exists()  # released to every learner
     submit_directly(course, "ana", golden.ALL_RIGHT)
@@ -66,7 +61,7 @@ def test_stock_nbgrader_lets_a_stray_answer_file_overwrite_learners(course: Cour
 def test_a_stray_answer_file_stops_the_release_with_a_clear_message(course: Course):
     course.add_source("gold", "gold", golden.notebook())
     stray = course.root / "solutions" / "gold" / "answers.json"
-    stray.write_text(answers_file(golden.ALL_RIGHT))
+    stray.write_text(learners.answers_json(golden.ALL_RIGHT))
     result = course.nbgrader("generate_assignment", "gold", "--force", check=False)
     assert result.returncode != 0
     assert f"{stray} must not be in the source folder" in result.stdout + result.stderr
@@ -75,7 +70,7 @@ def test_a_stray_answer_file_stops_the_release_with_a_clear_message(course: Cour
 
 def test_autograde_never_replaces_a_learners_answer_file(released: Course):
     # Even if a stray file appears in the source after release, autograde keeps the learner's own.
-    (released.root / "solutions" / "gold" / "answers.json").write_text(answers_file(golden.ALL_WRONG))
+    (released.root / "solutions" / "gold" / "answers.json").write_text(learners.answers_json(golden.ALL_WRONG))
     submit_directly(released, "ben", golden.ALL_RIGHT)
     released.nbgrader("autograde", "gold")
     assert scores(released, "ben")["gold-post-single"] == 1

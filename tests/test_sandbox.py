@@ -184,13 +184,16 @@ def scores(course: Course, assignment: str, learner: str) -> dict[str, float]:
         return {g.name: g.auto_score for nb in gb.find_submission(assignment, learner).notebooks for g in nb.grades}
 
 
-def only(scored: dict[str, float], names: dict[str, str]) -> dict[str, float]:
-    return {name: scored[f"{name}-test"] for name in names}
+def check_scores(graded: Graded, learner: str, attacks: dict[str, str], expected: float) -> dict[str, float]:
+    """Assert the learner's attack items all scored `expected`; returns all the learner's scores."""
+    scored = scores(graded.course, "attack", learner)
+    assert {name: scored[f"{name}-test"] for name in attacks} == dict.fromkeys(attacks, expected), \
+        graded.logs[learner][-3000:]
+    return scored
 
 
 def test_each_attack_costs_only_its_own_item(graded: Graded, request: pytest.FixtureRequest):
-    attacker = scores(graded.course, "attack", "attacker")
-    assert only(attacker, ATTACKS) == dict.fromkeys(ATTACKS, 0.0), graded.logs["attacker"][-3000:]
+    attacker = check_scores(graded, "attacker", ATTACKS, 0.0)
     assert attacker["honest-test"] == 1  # the cells after the attacks still ran
     assert scores(graded.course, "attack", "honest") == {
         f"{n}-test": 1.0 for n in [*ATTACKS, *ISOLATION, *IN_KERNEL, "honest"]}
@@ -198,15 +201,15 @@ def test_each_attack_costs_only_its_own_item(graded: Graded, request: pytest.Fix
 
 
 @needs_bwrap
-def test_without_the_sandbox_each_isolation_attack_would_score(graded: Graded):
-    control = scores(graded.course, "attack", "control")
-    assert only(control, ISOLATION) == dict.fromkeys(ISOLATION, 1.0), graded.logs["control"][-3000:]
+@pytest.mark.parametrize(("learner", "attacks"), [("control", ISOLATION), ("trick_control", IN_KERNEL)],
+                         ids=["without the sandbox", "without screening"])
+def test_without_the_protection_each_attack_would_score(graded: Graded, learner: str, attacks: dict[str, str]):
+    check_scores(graded, learner, attacks, 1.0)
 
 
 @needs_bwrap
 def test_in_the_sandbox_no_isolation_attack_scores(graded: Graded, request: pytest.FixtureRequest):
-    attacker = scores(graded.course, "attack", "attacker")
-    assert only(attacker, ISOLATION) == dict.fromkeys(ISOLATION, 0.0), graded.logs["attacker"][-3000:]
+    attacker = check_scores(graded, "attacker", ISOLATION, 0.0)
     assert attacker["honest-test"] == 1
     assert graded.names["attacker"] == {None}  # the gradebook was not written (the control run did write it)
     assert "changed by a learner" in graded.names["control"]
@@ -215,16 +218,8 @@ def test_in_the_sandbox_no_isolation_attack_scores(graded: Graded, request: pyte
 
 
 @needs_bwrap
-def test_without_screening_each_in_kernel_trick_would_score(graded: Graded):
-    control = scores(graded.course, "attack", "trick_control")
-    assert only(control, IN_KERNEL) == dict.fromkeys(IN_KERNEL, 1.0), graded.logs["trick_control"][-3000:]
-
-
-@needs_bwrap
 def test_with_the_course_configuration_no_attack_scores(graded: Graded, request: pytest.FixtureRequest):
-    trickster = scores(graded.course, "attack", "trickster")
-    attacks = {**ATTACKS, **ISOLATION, **IN_KERNEL}
-    assert only(trickster, attacks) == dict.fromkeys(attacks, 0.0), graded.logs["trickster"][-3000:]
+    trickster = check_scores(graded, "trickster", {**ATTACKS, **ISOLATION, **IN_KERNEL}, 0.0)
     assert trickster["honest-test"] == 1
     log = graded.logs["trickster"]
     assert "Learner 'trickster', attack: answer cell rewrite_tests was not run: line 1:" in log

@@ -64,14 +64,14 @@ def parse(raw: bytes, path: Path) -> dict[str, Any]:
     return data
 
 
-def read_limited(path: Path) -> bytes:
-    """The file's bytes (empty answer set when missing); a link, folder, device or oversized file is refused."""
+def read_limited(path: Path) -> bytes | None:
+    """The file's bytes, or None when it is missing; a link, folder, device or oversized file is refused."""
     where = f"{learner_hint(path)}file {path}"
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
-        return json.dumps(empty()).encode()
+        return None
     except OSError as err:
         reason = "a link to another file" if path.is_symlink() else f"unreadable ({err.strerror})"
         raise AnswerFileError(f"{where}: {reason}, not an answer file") from None
@@ -100,7 +100,8 @@ class AnswerStore:
 
     def load(self) -> dict[str, Any]:
         """The whole file, or an empty answer set when there is none; raises AnswerFileError when broken."""
-        return parse(read_limited(self.path), self.path)
+        raw = read_limited(self.path)
+        return empty() if raw is None else parse(raw, self.path)
 
     def values(self) -> dict[str, Any]:
         return {item_id: record["value"] for item_id, record in self.load()["items"].items()}

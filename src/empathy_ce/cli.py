@@ -23,10 +23,9 @@ def _bin(name: str) -> str:
     return str(here) if here.exists() else (shutil.which(name) or name)
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    return env
+def _use_this_environment() -> None:
+    """nbgrader runs `alembic` (and start runs `jupyter`) from PATH: this environment's, activated or not."""
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 def check_config(root: Path) -> None:
@@ -78,7 +77,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     if os.geteuid() == 0 and "--allow-root" not in extra:  # containers and CI machines often run as root
         extra = [*extra, "--allow-root"]
     command = [_bin("jupyter"), "lab", f"--ServerApp.root_dir={root}", *extra]
-    os.execve(command[0], command, _env())
+    os.execve(command[0], command, os.environ)
     return 0  # not reached
 
 
@@ -260,8 +259,7 @@ def cmd_gradebook(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # nbgrader runs `alembic` (and the start command `jupyter`) from PATH: use this environment's, activated or not.
-    os.environ["PATH"] = _env()["PATH"]
+    _use_this_environment()
     parser = argparse.ArgumentParser(prog="empathy-ce", description=__doc__)
     parser.add_argument("--root", type=Path, default=None, help="course folder (default: found from here)")
     sub = parser.add_subparsers(dest="command", required=True)

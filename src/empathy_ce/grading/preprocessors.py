@@ -83,14 +83,14 @@ class RestoreCells(OverwriteCells):
         solutions = {cell.name for cell in source.solution_cells}
         order = [cell.name for cell in source.source_cells]
         for cell in source.source_cells:
-            if cell.name in _positions(nb) or not (cell.name in points or cell.locked):
+            present = _positions(nb)
+            if cell.name in present or not (cell.name in points or cell.locked):
                 continue
             self.log.warning("Missing cell %s encountered, adding to notebook", cell.name)
             restored = self.missing_cell_transform(cell, points.get(cell.name, 0), is_solution=cell.name in solutions)
             if cell.name not in points:  # a locked cell that is not graded (the setup cell)
                 restored["metadata"]["nbgrader"].update(grade=False)
                 restored["metadata"]["nbgrader"].pop("points", None)
-            present = _positions(nb)
             earlier = [present[name] for name in order[: order.index(cell.name)] if name in present]
             nb.cells.insert(max(earlier) + 1 if earlier else 0, nbformat.from_dict(restored))
         return nb, resources

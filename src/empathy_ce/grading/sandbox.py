@@ -111,8 +111,7 @@ class LimitedKernelManager(AsyncKernelManager):
     system_folders = List(Unicode(), ["usr", "bin", "sbin", "lib", "lib32", "lib64", "etc"], help=(
         "Top-level folders learner kernels may read (read-only), besides Python and the course package."
     )).tag(config=True)
-
-    _sandbox_folders: list[str]
+    _sandbox_folders = List(Unicode())  # this kernel's socket folders, removed at clean-up
 
     def _isolating(self) -> bool:
         return self.isolation == "bwrap" and os.environ.get("NBGRADER_EXECUTION") == "autograde"
@@ -128,8 +127,6 @@ class LimitedKernelManager(AsyncKernelManager):
                     "Install it (Debian/Ubuntu: apt install bubblewrap), or, to grade without network and file "
                     "isolation, set c.LimitedKernelManager.isolation = 'none' in nbgrader_config.py")
             folder = tempfile.mkdtemp(prefix="empathy-ce-kernel-")
-            if not hasattr(self, "_sandbox_folders"):
-                self._sandbox_folders = []
             self._sandbox_folders.append(folder)
             # Unix sockets in a folder of the kernel's own: the only way in or out of its network namespace.
             self.transport, self.ip, self.cache_ports = "ipc", os.path.join(folder, "k"), False
@@ -165,14 +162,14 @@ class LimitedKernelManager(AsyncKernelManager):
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
-            for folder in getattr(self, "_sandbox_folders", []):
+            for folder in self._sandbox_folders:
                 shutil.rmtree(folder, ignore_errors=True)
-            self._sandbox_folders = []
+            self._sandbox_folders.clear()
 
 
 def sandbox_env(env: dict[str, str]) -> dict[str, str]:
     """The kernel's environment: an allow-list of the grader's, with home and caches in the sandbox's /tmp."""
-    kept = {k: v for k, v in env.items() if k in KEEP_ENV or k.startswith(KEEP_PREFIXES) or k == "PYTHONSAFEPATH"}
+    kept = {k: v for k, v in env.items() if k in KEEP_ENV or k.startswith(KEEP_PREFIXES)}
     home = SANDBOX_TMP
     kept.update({"HOME": home, "TMPDIR": home, "IPYTHONDIR": f"{home}/.ipython", "MPLCONFIGDIR": f"{home}/.mpl",
                  "JUPYTER_CONFIG_DIR": f"{home}/.jupyter", "JUPYTER_DATA_DIR": f"{home}/.jupyter-data",
