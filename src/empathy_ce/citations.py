@@ -47,6 +47,13 @@ def in_text(author_field: str, year: str) -> str:
     return f"{who}, {year}"
 
 
+def cited_year(fields: dict) -> str:
+    """The year as APA 7 cites it: a reprint with an `origdate` reads "1957/2007", as citeproc prints it."""
+    year = str(fields["year"].value)
+    original = fields.get("origdate")
+    return f"{original.value}/{year}" if original is not None else year
+
+
 def table_from_bib(path: str | Path) -> dict[str, str]:
     library = bibtexparser.parse_string(Path(path).read_text("utf-8"))
     table = {}
@@ -55,7 +62,7 @@ def table_from_bib(path: str | Path) -> dict[str, str]:
         author = fields.get("author") or fields.get("editor")
         year = fields.get("year")
         if author and year:
-            table[entry.key] = in_text(str(author.value), str(year.value))
+            table[entry.key] = in_text(str(author.value), cited_year(fields))
     return table
 
 
