@@ -19,7 +19,13 @@ COURSE_ID = "therapeutic-empathy"
 PROVIDER = {"name": "Northfield Institute for Counselling Education",
             "approval_statement": "Northfield Institute is approved by the Example Board of Behavioral Sciences "
                                   "to sponsor continuing education for counsellors.",
-            "approval_number": "EBBS-CE-4417"}
+            "approval_number": "EBBS-CE-4417",
+            "authors": "A. Author, PhD, licensed psychologist", "reviewers": "R. Reviewer, LCSW",
+            "conflicts_of_interest": "None declared.", "original_release": "2026-01-05", "last_review": "2026-01-05",
+            "next_review": "2029-01-05", "posttest_attempts": "Two attempts per post-test.",
+            "record_retention": "Six years.", "refund_policy": "Full refund within 14 days.",
+            "grievance_policy": "Write to the CE director.", "accommodation": "Write to the CE office.",
+            "contact": "ce@northfield.example"}  # invented, for tests only
 PG_DEFAULT = "postgresql+psycopg://empathy_ce:empathy_ce@localhost:5432/empathy_ce_test"
 
 

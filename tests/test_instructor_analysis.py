@@ -109,12 +109,13 @@ def test_score_distribution_bins():
 
 def test_placeholder_provider_details_are_recognised():
     from conftest import ROOT
+    from instructor_course import PROVIDER
 
     from empathy_ce import course as course_model
+    from empathy_ce.instructor.certificates import PROVIDER_FIELDS
 
-    assert placeholders(course_model.load(ROOT).provider) == [
-        "provider.name", "provider.approval_statement", "provider.approval_number"]
-    assert placeholders({"name": "Northfield Institute", "approval_statement": "Approved by the Board.",
-                         "approval_number": "CE-1"}) == []
-    assert placeholders({"name": "Northfield", "approval_statement": "", "approval_number": "TBD"}) == [
+    assert placeholders(course_model.load(ROOT).provider) == [f"provider.{name}" for name in PROVIDER_FIELDS]
+    assert placeholders(PROVIDER) == []
+    assert placeholders({**PROVIDER, "approval_statement": "", "approval_number": "TBD"}) == [
         "provider.approval_statement", "provider.approval_number"]
+    assert placeholders({k: v for k, v in PROVIDER.items() if k != "refund_policy"}) == ["provider.refund_policy"]

@@ -223,7 +223,7 @@ def test_certificates_are_refused_while_the_provider_is_a_placeholder(tmp_path: 
     root = make_course(tmp_path / "course")
     code, _, err = run(capsys, root, "certificates")
     assert code == 2
-    assert "placeholder provider details (provider.name, provider.approval_statement, provider.approval_number)" \
+    assert "placeholder provider details (provider.name, provider.approval_statement, provider.approval_number, " \
         in err and "--draft" in err
     assert not list(root.glob("certificates/*.pdf"))
 

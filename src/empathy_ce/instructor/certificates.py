@@ -22,7 +22,11 @@ from . import analysis
 from .results import Learner, Results
 
 PLACEHOLDER_HINTS = ("before issuing certificates", "placeholder", "todo", "tbd", "xxx", "lorem ipsum")
-PROVIDER_FIELDS = ("name", "approval_statement", "approval_number")
+# Every provider-supplied detail in course.yml, printed on the certificate or on the home page's front matter; a
+# certificate is only as good as the details an accreditor checks, so any one still a placeholder blocks it.
+PROVIDER_FIELDS = ("name", "approval_statement", "approval_number", "authors", "reviewers", "conflicts_of_interest",
+                   "original_release", "last_review", "next_review", "posttest_attempts", "record_retention",
+                   "refund_policy", "grievance_policy", "accommodation", "contact")
 
 
 class CertificateError(RuntimeError):
@@ -151,7 +155,8 @@ def issue(results: Results, folder: Path, *, draft: bool = False
     if missing and not draft:
         raise CertificateError(
             f"course/course.yml still has placeholder provider details ({', '.join(missing)}): set the provider's "
-            "name, CE approval statement and approval number before issuing certificates, "
+            "name, CE approval statement and number, authors, reviewers, review dates and policies before issuing "
+            "certificates, "
             "or use --draft for watermarked drafts")
     folder.mkdir(parents=True, exist_ok=True)
     issued, undated = [], []
