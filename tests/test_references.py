@@ -191,7 +191,7 @@ def test_singer_and_klimecki_taught_once():
 
 BRITISH = re.compile(r"\b(counsell\w*|\w+isation|\w+(?:is|ys)(?:e|ed|es|ing)\b|judgement|programme|behaviour\w*|"
                      r"centre[ds]?|colour\w*|favour\w*|towards|practis\w*|fulfilment|labelled|whilst|amongst|"
-                     r"paediatric|GP|GPs|made redundant|misspelt|learnt|spelt)\b")
+                     r"paediatric|GP|GPs|made redundant|misspelt|learnt|spelt|afterwards|in hospital)\b")
 # Words ending in -ise/-yse that American English spells the same way.
 SAME = {"advise", "advised", "advises", "advising", "otherwise", "exercise", "exercises", "exercised", "expertise",
         "precise", "imprecise", "concise", "rise", "raise", "raised", "raises", "arise", "arises", "arising",
