@@ -1,6 +1,7 @@
 """Headless Debian Chromium for the site tests: a local HTTP server, a browser, and one logged page visit.
 
-Import the fixtures into a test module (`from browser import browser, serve`). Without Chromium the browser
+Import the fixtures into a test module (`from browser import browser_fixture, serve_fixture`); they are
+named `browser` and `serve`. Without Chromium the browser
 tests skip, except under CI (`CI` set), where a missing browser is a failure: CI must run them.
 """
 
@@ -38,8 +39,8 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def serve() -> Iterator[Any]:
+@pytest.fixture(scope="module", name="serve")
+def serve_fixture() -> Iterator[Any]:
     """serve(folder) -> base URL of an HTTP server on 127.0.0.1 for that folder; all stopped afterwards."""
     servers = []
 
@@ -56,8 +57,8 @@ def serve() -> Iterator[Any]:
         server.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+@pytest.fixture(scope="module", name="browser")
+def browser_fixture() -> Iterator[Any]:
     if not CHROMIUM.exists():
         missing("Debian chromium is not installed at /usr/bin/chromium")
     from playwright.sync_api import sync_playwright

@@ -30,15 +30,15 @@ from typing import Any
 import nbformat
 import pytest
 import yaml
-from browser import Visit, axe_violations, browser, missing, serve  # noqa: F401 (fixtures)
+from browser import Visit, axe_violations, browser_fixture, missing, serve_fixture  # noqa: F401 (fixtures)
 from conftest import ROOT
 
 from empathy_ce import cells
 from empathy_ce import course as course_model
 from empathy_ce.items import validate_item
 from empathy_ce.scoring import fraction
-from empathy_ce.site import pages
 from empathy_ce.site import notebooks as site_notebooks
+from empathy_ce.site import pages
 from empathy_ce.widget import front_end_spec
 
 pytestmark = pytest.mark.browser

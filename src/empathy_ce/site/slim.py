@@ -86,7 +86,7 @@ def slim_icons(css: str, font: bytes, words: set[str]) -> tuple[str, bytes]:
     codepoints = []
 
     def keep(match: re.Match[str]) -> str:
-        if match.group(1) in words:
+        if match.group(1) in words or f"bi-{match.group(1)}" in words:
             codepoints.append(int(match.group(2), 16))
             return match.group(0)
         return ""
