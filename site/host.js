@@ -36,7 +36,7 @@ async function enhance() {
   if (!items.length) return;
   const module = await import(new URL("item.js", import.meta.url).href);
   const widget = module.default ?? module;
-  for (const fieldset of items) {
+  for (const [index, fieldset] of items.entries()) {
     const data = fieldset.querySelector("script.ece-spec");
     if (!data) continue;
     let spec;
@@ -48,7 +48,8 @@ async function enhance() {
     }
     const el = document.createElement("div");
     el.className = "ece-host";
-    widget.render({ model: staticModel({ spec, answer: null, status: "", saves: 0 }), el });
+    // number: the item's place on the page, for names such as "Check answer to question 3".
+    widget.render({ model: staticModel({ spec, answer: null, status: "", saves: 0, number: index + 1 }), el });
     // Enhance in place: the live item (the same DOM as in JupyterLab) takes the static item's place.
     fieldset.replaceWith(el);
   }
