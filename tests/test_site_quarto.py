@@ -241,6 +241,9 @@ def test_practice_items_answer_clicks_with_the_right_feedback(page: Path, site: 
         labels.nth(right).click()
         check(visit.page, spec)
         expect_feedback(visit.page, spec, spec["answer"])
+        shown = visit.page.locator(f".ece-item[data-item='{spec['id']}']").inner_text()
+        for internal in (spec["id"], spec["objective"]):
+            assert internal not in shown, f"learner-facing text shows the internal id {internal}"
         labels.nth(wrong).click()
         check(visit.page, spec)
         expect_feedback(visit.page, spec, spec["options"][wrong]["key"])
