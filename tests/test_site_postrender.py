@@ -4,7 +4,8 @@
 - pages with items (and only those) load the item stylesheet and the host, with the right relative path, and
   the host, item.js and item.css are copied into the site once;
 - every page gets a skip link first in its body; third-party requests are found (links are not);
-- the theme CSS keeps only rules the site can match and the icon font only the icons the site names.
+- the theme CSS keeps only rules the site can match and the icon font only the icons the site names;
+- in Chromium, the host runs the items' own front end on the static markup (one item of each kind).
 """
 
 from __future__ import annotations
@@ -13,12 +14,19 @@ import io
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
+import pytest
+from browser import Visit, browser_fixture, serve_fixture  # noqa: F401 (fixtures)
 from conftest import ROOT
 from fontTools.ttLib import TTFont
 
+from empathy_ce import cells
+from empathy_ce import course as course_model
 from empathy_ce.site import postrender, slim
 from empathy_ce.site.static_items import item_markup
+
+COURSE = course_model.load(ROOT)
 
 QUARTO_HEAD = """\
 <script src="https://cdn.jsdelivr.net/npm/requirejs@2.3.6/require.min.js" integrity="sha384-elided" \
@@ -138,3 +146,43 @@ def test_post_render_processes_a_site_folder(tmp_path: Path):
         assert set(font.getBestCmap()) == {0xF52A}
     (assets / "theme.css").write_text('@import url("https://fonts.googleapis.com/css?family=X");')
     assert postrender.process(ROOT, out) == ["site_libs/bootstrap/theme.css: https://fonts.googleapis.com/css?family=X"]
+
+
+@pytest.mark.browser
+def test_host_runs_the_item_front_end_on_static_items(tmp_path: Path, serve: Any, browser: Any):
+    """Without Quarto: items of every kind in a page, put through post-render, come alive in Chromium, with the
+    item code loaded once and the static markup replaced in place (same order)."""
+    specs = [spec for module in COURSE.modules for notebook in module.practice
+             for spec, _ in cells.notebook_items(COURSE.release(module, notebook))]
+    kinds = {}
+    for spec in specs:
+        kinds.setdefault(spec["kind"], spec)
+    chosen = list(kinds.values())
+    out = tmp_path / "_site"
+    (out / "course").mkdir(parents=True)
+    body = "\n".join(item_markup(spec) for spec in chosen)
+    (out / "course" / "m.html").write_text(document(QUARTO_HEAD.split("\n<script src=\"../site_libs")[0],
+                                                    f'<main id="quarto-document-content">{body}</main>'))
+    assert postrender.process(ROOT, out) == []
+    visit = Visit(browser, f"{serve(out)}/course/m.html")
+    try:
+        page = visit.page
+        page.wait_for_function(f"document.querySelectorAll('.ece-item').length === {len(chosen)}")
+        assert page.locator("fieldset.ece-static").count() == 0
+        order = page.evaluate("[...document.querySelectorAll('.ece-item')].map(e => e.dataset.item)")
+        assert order == [spec["id"] for spec in chosen]
+        single = kinds["single"]
+        item = page.locator(f".ece-item[data-item='{single['id']}']")
+        item.locator(".ece-choice label").first.click()
+        if item.locator(".ece-button").count():
+            item.locator(".ece-button").first.click()
+        item.locator(".ece-verdict").wait_for()
+        item_code = [u for u in visit.requests if u.endswith("/item.js")]
+        assert item_code == [f"{serve_base(visit)}/site_libs/empathy-ce/item.js"], "item code loaded once"
+        assert not visit.off_site() and not visit.errors, (visit.off_site(), visit.errors)
+    finally:
+        visit.close()
+
+
+def serve_base(visit: Visit) -> str:
+    return visit.page.url.split("/course/")[0]
