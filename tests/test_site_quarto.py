@@ -46,6 +46,9 @@ pytestmark = pytest.mark.browser
 COURSE = course_model.load(ROOT)
 PAGES = pages(ROOT)
 MODULE_PAGES = [ROOT / "course" / f"{m.id}.qmd" for m in COURSE.modules]
+NOT_COPIED = (".git", ".venv", "node_modules", "_site", ".quarto", ".pytest_cache", ".ruff_cache", "__pycache__",
+              "*.egg-info", "answers*.json", "backups", "submitted", "autograded", "feedback", "exchange", "reports",
+              "certificates", "gradebook.db", "*.quarto_ipynb")
 PAGE_LIMIT = 1_000_000  # bytes, all assets counted, first load
 # Lines Quarto prints that are not about the site (the kernel's notice about its local TCP transport).
 HARMLESS_WARNING = re.compile(r"Kernel is running over TCP without encryption")
@@ -108,11 +111,9 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     if quarto is None:
         missing("quarto is not on PATH: install it with ../shared/tools/quarto/install-quarto (see README)")
     project = tmp_path_factory.mktemp("quarto") / "project"
-    project.mkdir()
-    for name in ("_quarto.yml", "nbgrader_config.py"):
-        shutil.copy(ROOT / name, project / name)
-    for name in ("course", "site", "exercises", "src"):
-        shutil.copytree(ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__", "answers*.json"))
+    # The project as a fresh clone has it (pages may read any course file: solutions/, course.yml ...), without
+    # environments, build output, learners' answers or instructor runtime folders.
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(*NOT_COPIED))
     env = {**os.environ, "QUARTO_PYTHON": sys.executable}
     result = subprocess.run([quarto, "render"], cwd=project, env=env, capture_output=True, text=True, timeout=1200)
     output = result.stdout + result.stderr
