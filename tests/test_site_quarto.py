@@ -312,6 +312,7 @@ def test_with_scripts_off_every_item_is_readable(page: Path, site: tuple[Path, s
         for view in items:
             for text in item_texts(view):
                 assert compact(text) in shown, f"{view['id']}: {text!r} is not visible with scripts off"
+        assert visit.page.locator("fieldset.ece-static .ece-static-note").count() == len(items), "say why it is inert"
         for view in items:
             if view["kind"] in ("single", "multiple"):
                 fieldset = visit.page.locator(f"fieldset.ece-static[data-ece-item='{view['id']}']")

@@ -24,11 +24,13 @@ from ..widget import front_end_spec
 HTML = "text/html"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_METADATA = "widgets"
+# Shown only while the page script has not replaced the item (scripts off); print hides it.
+NO_SCRIPT_NOTE = "To check your answer here, turn on JavaScript in your browser."
 
 
 def item_markup(spec: dict[str, Any]) -> str:
     """The static HTML the site shows for one item (as written into the executed notebook)."""
-    return static_html(front_end_spec(validate_item(spec)))
+    return static_html(front_end_spec(validate_item(spec)), note=NO_SCRIPT_NOTE)
 
 
 def item_output(spec: dict[str, Any]) -> nbformat.NotebookNode:
