@@ -1,11 +1,11 @@
 # Two commands on a fresh clone:  make start  (JupyterLab on the course, nbgrader ready)
 #                                 make test   (the whole test suite)
-# Publishers:                     make site   (the course website in _site/; needs Quarto and npm)
+# Publishers:                     make site   (the course website in _site/; needs Quarto, not npm)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# The website's JavaScript (widget runtime, axe-core for the tests), pinned in package-lock.json.
+# JavaScript for the tests only (axe-core, accessibility checks), pinned in package-lock.json. The site needs none.
 NODE_STAMP := node_modules/.installed
 
 .PHONY: setup start test lint release site site-notebooks
@@ -20,7 +20,7 @@ $(NODE_STAMP): package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 		npm ci --no-audit --no-fund && touch $(NODE_STAMP); \
 	else \
-		echo "npm not found: the website build and its browser tests need Node.js and npm"; \
+		echo "npm not found: the website's accessibility tests need Node.js and npm (the site build does not)"; \
 	fi
 
 setup: $(STAMP) $(NODE_STAMP)
@@ -36,9 +36,8 @@ release: setup
 	$(VENV)/bin/empathy-ce release
 
 # The course website (Quarto). Executes only the embedded notebooks whose source changed (see README).
-site: setup
-	@command -v npm >/dev/null 2>&1 || { echo "make site needs Node.js and npm" >&2; exit 1; }
-	@command -v quarto >/dev/null 2>&1 || { echo "make site needs Quarto on PATH (quarto.org)" >&2; exit 1; }
+site: $(STAMP)
+	@command -v quarto >/dev/null 2>&1 || { echo "make site needs Quarto on PATH: run ../shared/tools/quarto/install-quarto (see README)" >&2; exit 1; }
 	QUARTO_PYTHON=$(abspath $(PY)) quarto render
 
 # Re-execute the notebooks the pages embed (site/notebooks/) after a change, without Quarto; commit the result.

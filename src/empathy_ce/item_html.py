@@ -55,7 +55,8 @@ def _controls(view: dict[str, Any]) -> list[str]:
         return ['<ul class="ece-static-options ece-static-scale">', *points, "</ul>"]
     if kind == "numeric":
         unit = f" {html.escape(view['unit'])}" if view.get("unit") else ""
-        return [f'<p><label>Your answer: <input type="text" inputmode="decimal" name="{name}" disabled>{unit}</label></p>']
+        field = f'<input type="text" inputmode="decimal" name="{name}" disabled>'
+        return [f"<p><label>Your answer: {field}{unit}</label></p>"]
     return [f'<p><label>Your answer:<br><textarea name="{name}" rows="4" disabled></textarea></label></p>']
 
 

@@ -1,9 +1,11 @@
 """The course website: a Quarto project (`_quarto.yml`) whose practice exercises work with no server.
 
 Quarto embeds notebook cells as they are stored, so the pages embed executed copies of the learner notebooks
-(`site/notebooks/`, made by `notebooks.py` with the widget state saved); `postrender.py` then points every page
-at local copies of require.js, jQuery, the widget HTML manager and anywidget, so that the site makes no
-third-party request. `preview.py` writes the home page's course summary and the post-test previews.
+(`site/notebooks/`, made by `notebooks.py`) in site mode (`static_items.py`): each item is plain HTML, which the
+page's host script (`site/host.js`) enhances with the item's own anywidget front end. `postrender.py` removes the
+widget runtime Quarto would load, links the host, adds skip links and checks that the site makes no third-party
+request; `slim.py` trims the theme CSS and icon font. `preview.py` writes the home page's course summary and the
+post-test previews.
 """
 
 from __future__ import annotations

@@ -3,12 +3,12 @@
 Quarto's `{{< embed nb.ipynb#label >}}` shows the outputs stored in the notebook and never runs it, while the
 learner notebooks in exercises/ are released without outputs (nbgrader's release). So the pages embed
 `site/notebooks/<module>/<name>.ipynb`: the released notebook run top to bottom in an empty folder (no learner's
-answers.json can leak in) by nbclient with `store_widget_state=True`, which saves every widget's state, the
-practice item's spec and the front-end code included, in the notebook's metadata, where Quarto reads it.
+answers.json can leak in) by nbclient, then put in site mode (`static_items.py`): every item cell shows the
+item as plain HTML, which the page's host script enhances with the item's front end; no widget state is kept.
 
-A copy is re-executed only when it is stale: its cells differ from the released notebook's, an item's saved
-widget state differs from what the package now makes of it (text, citations, front-end code), or the widget
-libraries changed. So editing one module re-executes only that module's notebooks (the promise of Quarto's
+A copy is re-executed only when it is stale: its cells differ from the released notebook's, an item's static
+HTML differs from what the package now makes of it (text, citations, markup), or the libraries changed.
+So editing one module re-executes only that module's notebooks (the promise of Quarto's
 `freeze: auto`), and a change elsewhere in the package re-executes nothing. Only notebooks without graded
 items are executed: post-tests are never published as live widgets.
 
@@ -31,16 +31,13 @@ import nbformat
 from nbclient import NotebookClient
 
 from .. import cells
-from ..items import validate_item
-from ..widget import ItemWidget, front_end_spec
 from . import pages, project_root
+from .static_items import has_widgets, item_markup, shown_items, to_site_mode
 
 EXECUTED_DIR = Path("site") / "notebooks"
 RELEASE_DIR = Path("exercises")
 METADATA_KEY = "empathy_ce_site"
 EMBED = re.compile(r"\{\{<\s*embed\s+([^#\s>]+\.ipynb)(?:#([\w,-]+))?[^>]*>\}\}")
-WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 class SiteNotebookError(Exception):
@@ -83,33 +80,20 @@ def embedded_copies(root: Path, page_paths: Iterable[Path] | None = None) -> lis
 
 
 def library_versions() -> dict[str, str]:
-    """The widget libraries whose versions are written into the saved widget state."""
-    return {"anywidget": version("anywidget"), "ipywidgets": version("ipywidgets")}
+    """The libraries that shape an executed copy's outputs (Markdown rendering, figures)."""
+    return {name: version(name) for name in ("mistune", "matplotlib")}
 
 
 def _cells(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
     return [(c.cell_type, c.source) for c in nb.cells]
 
 
-def widget_states(nb: nbformat.NotebookNode) -> dict[str, dict]:
-    """Item id -> saved state of its widget, for every item cell of an executed notebook."""
-    models = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
-    found = {}
-    for cell in nb.cells:
-        spec = cells.item_spec(cell.source) if cell.cell_type == "code" else None
-        views = [o["data"][WIDGET_VIEW]["model_id"] for o in cell.get("outputs", [])
-                 if WIDGET_VIEW in o.get("data", {})]
-        if spec is not None and views and views[0] in models:
-            found[spec["id"]] = models[views[0]]["state"]
-    return found
-
-
 def stale_reasons(executed: Path, root: Path, content_only: bool = False) -> list[str]:
     """Why an executed copy must be made again (empty when it is fresh).
 
-    Fresh means: the same cells as the released notebook, and every item widget's saved state equal to what
-    the package makes of the item now (its front-end spec, rendered text and citations included, and the
-    front-end code). Unless content_only, the widget libraries must also be the installed versions.
+    Fresh means: the same cells as the released notebook, no widget left, and every item's static HTML equal to
+    what the package makes of the item now (rendered text, citations and the front-end view included). Unless
+    content_only, the libraries must also be the installed versions.
     """
     release = release_for(executed, root)
     if not release.exists():
@@ -119,17 +103,14 @@ def stale_reasons(executed: Path, root: Path, content_only: bool = False) -> lis
     ran, source = nbformat.read(executed, as_version=4), nbformat.read(release, as_version=4)
     if _cells(ran) != _cells(source):
         return ["the released notebook changed"]
-    reasons = []
-    states = widget_states(ran)
+    reasons = ["it still holds Jupyter widgets (made before site mode)"] if has_widgets(ran) else []
+    shown = shown_items(ran)
     for spec, _ in cells.notebook_items(release):
-        state = states.get(spec["id"])
-        if state is None:
-            reasons.append(f"{spec['id']} has no saved widget")
-        elif state.get("spec") != front_end_spec(validate_item(spec)):
+        markup = shown.get(spec["id"])
+        if markup is None:
+            reasons.append(f"{spec['id']} is not shown as static HTML")
+        elif markup != item_markup(spec):
             reasons.append(f"{spec['id']} is shown differently now")
-        elif (state.get("_esm"), state.get("_css")) != (ItemWidget._esm, ItemWidget._css):
-            reasons.append("the widget front end changed")
-            break
     if not content_only:
         then = ran.metadata.get(METADATA_KEY, {})
         reasons += [f"{name} is now {v}" for name, v in library_versions().items() if then.get(name) != v]
@@ -146,20 +127,19 @@ def check_publishable(release: Path) -> None:
 
 
 def execute(release: Path, executed: Path, timeout: int = 300) -> None:
-    """Run a released notebook in an empty folder and save it, outputs and widget state included."""
+    """Run a released notebook in an empty folder and save it in site mode (items as static HTML)."""
     check_publishable(release)
     with tempfile.TemporaryDirectory(prefix="empathy-ce-site-") as tmp:
         work = Path(tmp) / release.name
         shutil.copy(release, work)
         nb = nbformat.read(work, as_version=4)
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
-                                record_timing=False, resources={"metadata": {"path": tmp}})
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                                resources={"metadata": {"path": tmp}})
         client.execute()
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     if errors:
         raise SiteNotebookError(f"{release.name} raised {errors[0].get('ename')}: {errors[0].get('evalue')}")
-    if WIDGET_STATE not in nb.metadata.get("widgets", {}):
-        raise SiteNotebookError(f"{release.name} saved no widget state")
+    to_site_mode(nb)
     nb.metadata[METADATA_KEY] = library_versions()
     executed.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, executed)

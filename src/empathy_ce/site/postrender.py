@@ -1,98 +1,68 @@
-"""Quarto post-render step: serve the widget runtime from the site itself and refuse third-party requests.
+"""Quarto post-render step: light pages with the items' own front end, and no third-party requests.
 
-Quarto writes a CDN `<script>` for require.js and jQuery into every page with HTML output, and one for
-`@jupyter-widgets/html-manager@*` into every page with a widget; the URLs are fixed in Quarto and no option
-changes them. This step, run by Quarto after each render (`post-render:` in `_quarto.yml`):
+Quarto writes CDN `<script>` tags for require.js and jQuery into every page with HTML cell output (and the
+Jupyter widget manager for widget views); the URLs are fixed in Quarto and no option removes them. The site
+needs none of them: items are plain HTML in the page (`static_items.py`) that `site/host.js` enhances with the
+item's anywidget module. So this step, run by Quarto after each render (`post-render:` in `_quarto.yml`):
 
-1. copies the runtime into `<output>/vendor/`: require.js, jQuery and the HTML manager's whole `dist/` folder
-   (it loads its fonts relative to itself) from `node_modules/` (`npm ci`, pinned in package-lock.json), and
-   anywidget's AMD bundle from the installed `anywidget` wheel;
-2. rewrites those tags in every page to the local copies (with `../` for pages in subfolders and a fresh
-   integrity hash), and tells require.js where `anywidget` lives, before the widget manager would fall back
-   to a CDN (its fallback base is pointed at the site too, so a missing module fails locally);
+1. removes those scripts (and any saved widget state) from every page;
+2. copies the host and the item front end (`static/item.js`, `static/item.css`, one copy for the whole site)
+   into `<output>/site_libs/empathy-ce/` and links them from every page that holds an item;
 3. adds a "Skip to main content" link as the first thing in every page body;
-4. fails the build if any page or stylesheet still loads anything from another host.
+4. trims the theme stylesheet and icon font to what the pages use (`slim.py`), for light pages;
+5. fails the build if any page or stylesheet still loads anything from another host.
 
-The rewrite is idempotent, so it also suits incremental renders and `quarto preview`.
+Every step is idempotent, so it also suits incremental renders and `quarto preview`.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 import re
 import shutil
 import sys
-from dataclasses import dataclass
 from html.parser import HTMLParser
+from importlib.resources import files
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-VENDOR = "vendor"
-NO_CDN = f"{VENDOR}/no-cdn/"
+ASSETS = "site_libs/empathy-ce"
+HOST = "host.js"
 SKIP_LINK_CLASS = "skip-link"
 MAIN_ID = "quarto-document-content"
+ITEM_MARKER = "data-ece-item="
 
-
-@dataclass(frozen=True)
-class Library:
-    name: str
-    pattern: re.Pattern[str]  # matches the CDN URL Quarto writes
-    target: str  # path of the local copy inside the output folder
-
-
-LIBRARIES = (
-    Library("require.js", re.compile(r"(^|/)require(\.min)?\.js$"), f"{VENDOR}/requirejs/require.js"),
-    Library("jQuery", re.compile(r"(^|/)jquery(-[\d.]+)?(\.min)?\.js$"), f"{VENDOR}/jquery/jquery.min.js"),
-    Library("widget HTML manager", re.compile(r"@jupyter-widgets/html-manager(@[^/]*)?/dist/embed-amd\.js$"),
-            f"{VENDOR}/html-manager/dist/embed-amd.js"),
-)
-ANYWIDGET = f"{VENDOR}/anywidget/index.js"
-SCRIPT_TAG = re.compile(r"<script\b(?P<attrs>[^>]*)>\s*</script>", re.I)
+# Scripts Quarto adds for Jupyter widgets and HTML output, none of which the site uses.
+UNUSED_SCRIPT_SRC = re.compile(
+    r"(^|/)(require(\.min)?\.js|jquery(-[\d.]+)?(\.min)?\.js|embed-amd\.js)$")
+SCRIPT = re.compile(r"<script\b(?P<attrs>[^>]*)>(?P<body>.*?)</script>\s*", re.I | re.S)
 ATTRIBUTE = re.compile(r"""([^\s=/>]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]+))?""")
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 BODY_TAG = re.compile(r"<body\b[^>]*>", re.I)
 MAIN_TAG = re.compile(r"<main\b[^>]*>", re.I)
+HEAD_END = re.compile(r"</head>", re.I)
 
 
-class VendorError(Exception):
-    """A file the site must serve locally is missing from node_modules or the Python environment."""
+class AssetError(Exception):
+    """A file the site must serve is missing."""
 
 
-def vendor_sources(root: Path) -> dict[str, Path]:
-    """Local copy in the output folder -> where it comes from (a file, or a folder copied whole)."""
-    modules = root / "node_modules"
-    import anywidget  # the wheel's AMD bundle is byte-identical to npm's anywidget/dist/index.js
-
-    return {
-        f"{VENDOR}/requirejs/require.js": modules / "requirejs" / "require.js",
-        f"{VENDOR}/jquery/jquery.min.js": modules / "jquery" / "dist" / "jquery.min.js",
-        f"{VENDOR}/jquery/LICENSE.txt": modules / "jquery" / "LICENSE.txt",
-        f"{VENDOR}/html-manager/dist": modules / "@jupyter-widgets" / "html-manager" / "dist",
-        ANYWIDGET: Path(anywidget.__file__).parent / "nbextension" / "index.js",
-    }
+def asset_sources(root: Path) -> dict[str, Path]:
+    """File name in the site's asset folder -> where it comes from."""
+    static = Path(str(files("empathy_ce").joinpath("static")))
+    return {HOST: root / "site" / HOST, "item.js": static / "item.js", "item.css": static / "item.css"}
 
 
-def copy_vendor(root: Path, out_dir: Path) -> dict[str, str]:
-    """Copy the runtime into the site; returns the integrity hash of each copied script."""
-    sources = vendor_sources(root)
-    missing = [str(s) for s in sources.values() if not s.exists()]
+def copy_assets(root: Path, out_dir: Path) -> None:
+    sources = asset_sources(root)
+    missing = [str(s) for s in sources.values() if not s.is_file()]
     if missing:
-        raise VendorError("missing " + ", ".join(missing) + ": run `npm ci` in the project folder "
-                          "(`make site` does) and install the package (`make setup`)")
-    for target, source in sources.items():
-        dest = out_dir / target
-        if source.is_dir():
-            shutil.copytree(source, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.map"))
-        else:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, dest)
-    return {lib.target: integrity((out_dir / lib.target).read_bytes()) for lib in LIBRARIES}
-
-
-def integrity(data: bytes) -> str:
-    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+        raise AssetError("missing " + ", ".join(missing))
+    dest = out_dir / ASSETS
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, source in sources.items():
+        shutil.copyfile(source, dest / name)
 
 
 def is_remote(url: str) -> bool:
@@ -100,46 +70,40 @@ def is_remote(url: str) -> bool:
     return url.startswith("//") or urlsplit(url).scheme in ("http", "https", "ftp", "ws", "wss")
 
 
-def _attributes(text: str) -> list[tuple[str, str | None]]:
-    return [(name, value[1:-1] if value and value[0] in "\"'" else value or None)
-            for name, value in ATTRIBUTE.findall(text)]
+def _attributes(text: str) -> dict[str, str]:
+    return {name.lower(): (value[1:-1] if value and value[0] in "\"'" else value or "")
+            for name, value in ATTRIBUTE.findall(text)}
 
 
-def _tag(attrs: list[tuple[str, str | None]]) -> str:
-    parts = [name if value is None else f'{name}="{value}"' for name, value in attrs]
-    return f"<script {' '.join(parts)}></script>"
+def unused_script(attrs: dict[str, str], body: str) -> bool:
+    """Quarto's require.js / jQuery / widget-manager tags, its inline `define('jquery')`, widget state."""
+    src = attrs.get("src", "")
+    if src and UNUSED_SCRIPT_SRC.search(urlsplit(src if "//" in src else "https:" + src).path):
+        return True
+    if attrs.get("type", "").lower() in (WIDGET_STATE, "application/vnd.jupyter.widget-view+json"):
+        return True
+    return not src and re.search(r"""define\(\s*['"]jquery['"]""", body) is not None
 
 
-def rewrite(html: str, prefix: str, hashes: dict[str, str] | None = None) -> str:
-    """Point Quarto's CDN script tags at the local copies (prefix: from the page to the site root)."""
-    hashes = hashes or {}
+def strip_unused_scripts(html: str) -> str:
+    return SCRIPT.sub(lambda m: "" if unused_script(_attributes(m.group("attrs")), m.group("body"))
+                      else m.group(0), html)
 
-    def replace(match: re.Match[str]) -> str:
-        attrs = _attributes(match.group("attrs"))
-        src = dict(attrs).get("src")
-        if not src or not is_remote(src):
-            return match.group(0)
-        path = urlsplit(src if "//" in src else "https:" + src).path
-        library = next((lib for lib in LIBRARIES if lib.pattern.search(path)), None)
-        if library is None:
-            return match.group(0)
-        kept = [(n, v) for n, v in attrs if n.lower() not in ("src", "integrity", "crossorigin",
-                                                              "data-jupyter-widgets-cdn")]
-        new = [("src", prefix + library.target), *kept]
-        if library.target in hashes:
-            new.append(("integrity", hashes[library.target]))
-        if library is not LIBRARIES[2]:
-            return _tag(new)
-        # The widget manager first asks require.js for `anywidget`, then falls back to a CDN base it reads
-        # from any script's data-jupyter-widgets-cdn: give require.js the local path, and the base too.
-        new.append(("data-jupyter-widgets-cdn", prefix + NO_CDN))
-        anywidget = prefix + ANYWIDGET.removesuffix(".js")
-        config = (f'<script>window.requirejs && window.requirejs.config({{paths: {{anywidget: "{anywidget}"}}}});'
-                  "</script>")
-        return config + "\n" + _tag(new)
 
-    html = SCRIPT_TAG.sub(replace, html)
-    return add_skip_link(html)
+def link_assets(html: str, prefix: str) -> str:
+    """Load the item stylesheet and the host (a module: deferred, run once) on pages with items."""
+    if ITEM_MARKER not in html or f"{ASSETS}/{HOST}" in html:
+        return html
+    base = prefix + ASSETS
+    tags = (f'<link rel="stylesheet" href="{base}/item.css">\n'
+            f'<script type="module" src="{base}/{HOST}"></script>\n')
+    end = HEAD_END.search(html)
+    return html if end is None else html[: end.start()] + tags + html[end.start():]
+
+
+def rewrite(html: str, prefix: str) -> str:
+    """One page made light and self-contained (prefix: from the page to the site root, e.g. "../")."""
+    return add_skip_link(link_assets(strip_unused_scripts(html), prefix))
 
 
 def add_skip_link(html: str) -> str:
@@ -219,18 +183,21 @@ def prefix_for(page: Path, out_dir: Path) -> str:
     return "" if relative == "." else relative.replace(os.sep, "/") + "/"
 
 
-def process(root: Path, out_dir: Path) -> list[str]:
-    """Vendor, rewrite and check the whole output folder; returns the problems found (empty when clean)."""
-    hashes = copy_vendor(root, out_dir)
+def process(root: Path, out_dir: Path, slim_assets: bool = True) -> list[str]:
+    """Rewrite, slim and check the whole output folder; returns the problems found (empty when clean)."""
+    copy_assets(root, out_dir)
     problems = []
-    for page in sorted(out_dir.rglob("*.html")):
-        if (out_dir / VENDOR) in page.parents:
-            continue
+    pages = sorted(out_dir.rglob("*.html"))
+    for page in pages:
         text = page.read_text("utf-8")
-        new = rewrite(text, prefix_for(page, out_dir), hashes)
+        new = rewrite(text, prefix_for(page, out_dir))
         if new != text:
             page.write_text(new, "utf-8")
         problems += [f"{page.relative_to(out_dir)}: {url}" for url in third_party(new)]
+    if slim_assets:
+        from .slim import slim_site
+
+        slim_site(out_dir, pages)
     for sheet in sorted(out_dir.rglob("*.css")):
         remote = [u for u in css_urls(sheet.read_text("utf-8", errors="replace")) if is_remote(u)]
         problems += [f"{sheet.relative_to(out_dir)}: {url}" for url in remote]
@@ -244,14 +211,14 @@ def main() -> int:
     out_dir = root / os.environ.get("QUARTO_PROJECT_OUTPUT_DIR", "_site")
     try:
         problems = process(root, out_dir)
-    except VendorError as err:
+    except AssetError as err:
         print(f"post-render: {err}", file=sys.stderr)
         return 1
     if problems:
         print("post-render: these would be requested from another host (learners' privacy, offline use):",
               *problems, sep="\n  ", file=sys.stderr)
         return 1
-    print(f"post-render: widget runtime served from {out_dir.name}/{VENDOR}/; no third-party requests")
+    print(f"post-render: items enhanced by {ASSETS}/{HOST}; no widget runtime; no third-party requests")
     return 0
 
 
