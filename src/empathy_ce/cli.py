@@ -39,6 +39,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     root = course_model.find_root(args.root)
     check_config(root)
     course = course_model.load(root)
+    from .instructor.item_ids import duplicates
+
+    problems = duplicates(course)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        return 1
     print(f"{root / 'nbgrader_config.py'}: OK; {len(course.modules)} modules, {course.contact_hours:g} contact hours")
     return 0
 
