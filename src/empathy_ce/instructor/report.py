@@ -26,6 +26,8 @@ from .results import Results
 CHOICE_KINDS = ("single", "multiple")
 BIN = 5.0  # percentage points per histogram bar (a multiple of 5 keeps a 75% pass mark on a bar edge)
 NO_ANSWER, INVALID = "(no answer)", "(invalid answer)"
+# certificate_eligible: "held" while a module needs attention (its newest submission is not graded)
+ELIGIBILITY = {analysis.ELIGIBLE: "yes", analysis.PENDING: "pending", analysis.NEEDS_ATTENTION: "held"}
 
 
 @dataclass
@@ -112,7 +114,8 @@ def learner_rows(results: Results) -> tuple[list[str], list[list[Any]]]:
     modules = [m.id for m in results.course.modules]
     header = ["learner_id", "name", "email"]
     for m in modules:
-        header += [f"{m}_score", f"{m}_max", f"{m}_percent", f"{m}_status"]
+        header += [f"{m}_score", f"{m}_max", f"{m}_percent", f"{m}_status", f"{m}_state", f"{m}_notes",
+                   f"{m}_grade_from"]
     header += ["modules_submitted", "completed", "modules_passed", "modules", "awaiting_manual_grades", "status",
                "certificate_eligible", "completion_date"]
     rows = []
@@ -121,12 +124,13 @@ def learner_rows(results: Results) -> tuple[list[str], list[list[Any]]]:
         for m in modules:
             r = lr.modules[m]
             row += [_fmt(r.score, 2) if r.submitted else "", _fmt(r.max_points, 2),
-                    _fmt(r.percent, 1), r.status]
+                    _fmt(r.percent, 1), r.status, r.state.state if r.state else "",
+                    "; ".join(r.state.notes) if r.state else "", r.grade_from]
         passed = sum(lr.modules[m].status == analysis.PASS for m in modules)
         submitted = sum(lr.modules[m].submitted for m in modules)
         row += [submitted, "yes" if submitted == len(modules) else "no", passed, len(modules),
                 sum(lr.modules[m].awaiting for m in modules), lr.status,
-                "yes" if lr.status == analysis.ELIGIBLE else ("pending" if lr.status == analysis.PENDING else "no"),
+                ELIGIBILITY.get(lr.status, "no"),
                 lr.completion_date.isoformat() if lr.completion_date else ""]
         rows.append(row)
     return header, rows
@@ -297,16 +301,6 @@ def objectives_figure(report: Report) -> str:
 
 # ------------------------------------------------------------------------------------------------------ HTML
 
-CSS = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; color: #1a1a1a; }
-table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.9rem; }
-th, td { border: 1px solid #c8c8c8; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
-th { background: #f0f0f0; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.flag { color: #8b0000; font-weight: 600; }
-figure { margin: 1rem 0 2rem; } figure img { max-width: 100%; height: auto; }
-caption { text-align: left; font-weight: 600; padding-bottom: 0.25rem; }
-"""
 
 
 def _table(caption: str, header: list[str], rows: list[list[Any]], numeric: set[int] = frozenset()) -> str:
@@ -329,26 +323,33 @@ class _Raw(str):
     """Trusted HTML for a table cell."""
 
 
+def _status_class(status: str) -> str:
+    return {analysis.NEEDS_ATTENTION: "attention", analysis.ELIGIBLE: "eligible"}.get(status, "")
+
+
+def _environment() -> Any:
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.PackageLoader("empathy_ce.instructor", "templates"),
+                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
+
+
 def render(report: Report, generated: dt.datetime) -> str:
+    """report.html: learners needing attention first, then learners, modules, objectives and items."""
+    from markupsafe import Markup
+
     results = report.results
     course = results.course
     status = Counter(lr.status for lr in results.learners)
-    parts = [f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Gradebook report: "
-             f"{html.escape(course.title)}</title><style>{CSS}</style></head><body><main>",
-             f"<h1>Gradebook report: {html.escape(course.title)}</h1>",
-             f"<p>Generated {generated:%Y-%m-%d %H:%M} UTC from nbgrader's gradebook. A module is passed with at "
-             f"least {100 * course.pass_mark:.0f}% of its post-test points; only post-test notebooks count. "
-             f"Written answers not yet graded by hand make a module <em>pending</em>.</p>",
-             "<h2>Summary</h2>",
-             _table("Learners by certificate eligibility", ["status", "learners"],
-                    [[s, status.get(s, 0)] for s in (analysis.ELIGIBLE, analysis.PENDING, analysis.INCOMPLETE,
-                                                     analysis.NOT_ELIGIBLE)], {1})]
+    attention = [{"learner": lr, "module": m.id, "result": lr.modules[m.id]} for lr in results.learners
+                 for m in course.modules if lr.modules[m.id].state and lr.modules[m.id].state.notes]
+    attention.sort(key=lambda row: (not row["result"].state.needs_attention, row["learner"].id, row["module"]))
     header, rows = module_rows(results)
-    parts += ["<h2>Modules</h2>", _table("Post-test results by module", header, rows, {2, 3, 4, 5, 6, 7, 8, 9}),
-              distribution_figure(results)]
-    parts.append("<h2>Items</h2><p>Difficulty is the mean share of an item's points earned; discrimination is the "
-                 "point-biserial correlation of the item score with the rest of the test. Flags mark items with "
-                 "negative discrimination, or that nobody or everybody answered fully right.</p>")
+    modules_table = _table("Post-test results by module", header, rows, {2, 3, 4, 5, 6, 7, 8, 9})
+    header, rows = objective_rows(report)
+    objectives_table = _table("Mastery by objective (learners at or above the pass mark on the objective's items)",
+                              header, rows, {3, 4, 5, 6, 7, 8})
+    sections = []
     for module in course.modules:
         stats = report.items[module.id]
         rows = []
@@ -357,26 +358,28 @@ def render(report: Report, generated: dt.datetime) -> str:
             flags = _Raw("".join(f'<span class="flag">{html.escape(f)}</span> ' for f in s.flags))
             rows.append([item.item_id, item.kind, item.objective or "", _fmt(item.max_points, 1), s.n,
                          _fmt(s.difficulty, 2), _fmt(s.discrimination, 2), s.full_credit, flags])
-        parts.append(f"<h3>{html.escape(module.title)} ({module.id})</h3>")
-        parts.append(_table(f"{module.id} post-test items",
-                            ["item", "kind", "objective", "points", "learners", "difficulty", "discrimination",
-                             "full credit", "flags"], rows, {3, 4, 5, 6, 7}))
-        if any(s.difficulty is not None for s in stats.values()):
-            parts.append(items_figure(report, module.id))
+        table = _table(f"{module.id} post-test items", ["item", "kind", "objective", "points", "learners",
+                                                         "difficulty", "discrimination", "full credit", "flags"],
+                       rows, {3, 4, 5, 6, 7})
+        figure = items_figure(report, module.id) if any(s.difficulty is not None for s in stats.values()) else ""
         options = [d for d in report.distractors if d.module == module.id]
+        choices = ""
         if options:
             rows = [[d.item, d.option + (" (key)" if d.is_key else ""), _Raw(markdown(d.label, inline=True))
                      if d.label else "", d.count, _fmt(100 * d.count / d.learners if d.learners else None, 1)]
                     for d in options]
-            parts.append(_table(f"{module.id}: choices made on choice items (from answer files)",
-                                ["item", "option", "label", "learners", "% of learners"], rows, {3, 4}))
-    parts.append("<h2>Learning objectives</h2>")
-    header, rows = objective_rows(report)
-    parts += [_table("Mastery by objective (learners at or above the pass mark on the objective's items)",
-                     header, rows, {3, 4, 5, 6, 7, 8}), objectives_figure(report)]
-    header, rows = learner_rows(results)
-    parts += ["<h2>Learners</h2>", _table("Every learner in the gradebook", header, rows), "</main></body></html>"]
-    return "\n".join(parts)
+            choices = _table(f"{module.id}: choices made on choice items (from answer files)",
+                             ["item", "option", "label", "learners", "% of learners"], rows, {3, 4})
+        sections.append({"id": module.id, "title": module.title, "table": Markup(table), "figure": Markup(figure),
+                         "choices": Markup(choices)})
+    order = (analysis.NEEDS_ATTENTION, analysis.ELIGIBLE, analysis.PENDING, analysis.INCOMPLETE, analysis.NOT_ELIGIBLE)
+    return _environment().get_template("report.html.j2").render(
+        course=course, generated=generated, attention=attention, learners=results.learners, modules=course.modules,
+        status_counts=[(name, status.get(name, 0)) for name in order],
+        status_class=_status_class, eligibility=lambda st: ELIGIBILITY.get(st, "no"),
+        tables={"modules": Markup(modules_table), "objectives": Markup(objectives_table)},
+        figures={"distribution": Markup(distribution_figure(results)), "objectives": Markup(objectives_figure(report))},
+        item_sections=sections)
 
 
 def write(report: Report, folder: Path, generated: dt.datetime | None = None) -> list[Path]:
@@ -402,4 +405,6 @@ def summary_line(report: Report) -> str:
     flagged = sum(bool(s.flags) for module in report.items.values() for s in module.values())
     return (f"{len(report.results.learners)} learners: {status[analysis.ELIGIBLE]} eligible for a certificate, "
             f"{status[analysis.PENDING]} pending manual grading, {status[analysis.INCOMPLETE]} incomplete, "
-            f"{status[analysis.NOT_ELIGIBLE]} not eligible; {flagged} items flagged")
+            f"{status[analysis.NOT_ELIGIBLE]} not eligible"
+            + (f", {status[analysis.NEEDS_ATTENTION]} needing attention (certificates held)"
+               if status[analysis.NEEDS_ATTENTION] else "") + f"; {flagged} items flagged")
