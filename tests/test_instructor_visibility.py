@@ -59,8 +59,14 @@ def module_items(module: str) -> list[tuple[dict, object]]:
     return items
 
 
+RATIONALE = "Option B names the feeling and its meaning; the others add advice the client did not ask for."
+
+
 def module_notebook(module: str, items: list[tuple[dict, object]]) -> nbformat.NotebookNode:
-    cells = [authoring.markdown_cell(f"# {module}")] + [authoring.item_cell(spec, key) for spec, key in items]
+    """The post-test; its single-choice item has a rationale (kept in the hidden tests), the others none."""
+    cells = [authoring.markdown_cell(f"# {module}")] + [
+        authoring.item_cell(spec, key, RATIONALE if spec["id"].endswith(".post.single") else None)
+        for spec, key in items]
     return authoring.notebook(module, cells)
 
 
@@ -220,6 +226,8 @@ def test_every_submission_has_a_state_an_instructor_can_read(
     assert "ada" not in attention
     assert "NotJSONError" in attention and "missing answers" in attention and "answers for another module" in attention
 
+    status_column_is_visible_on_a_laptop(root / "reports" / "report.html")
+
     code, out, _ = run(capsys, root, "certificates")
     assert code == 0
     assert sorted(p.name for p in (root / "certificates").glob("*.pdf")) == ["ada.pdf"] or \
@@ -230,3 +238,71 @@ def test_every_submission_has_a_state_an_instructor_can_read(
     assert code == 0, err
     lines = [line for line in err.splitlines() if line.startswith("Feedback: ")]
     assert lines[0].startswith("Feedback: 0 of ") and lines[-1].endswith("done")
+    feedback_shows_right_or_not_why_and_what_to_review(root)
+
+
+def text_of(page: Path) -> str:
+    import re
+
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.read_text())).replace(" .", ".").replace(" :", ":")
+
+
+def feedback_shows_right_or_not_why_and_what_to_review(root: Path) -> None:
+    """Issue 10: after grading, each post-test item says whether it was right and, where the item has one, why;
+    a module not passed lists the objectives missed and where to review them. Before feedback, no rationale."""
+    released = (root / "exercises" / "gold" / "gold.ipynb").read_text()
+    assert RATIONALE not in released and "Rationale" not in released
+    for learner in ("ada", "ben"):
+        assert RATIONALE not in (root / "submitted" / learner / "gold" / "gold.ipynb").read_text()
+    ada = text_of(root / "feedback" / "ada" / "gold" / "gold.html")
+    assert "Your post-test: 9 of 11 points (82%); the pass mark is 75%: passed." in ada
+    assert "Right (1 of 1 point). Why: " + RATIONALE in ada
+    assert "Right (2 of 2 points)." in ada and "Right (3 of 3 points)." in ada
+    assert ada.count("Why:") == 1  # the other items have no rationale, and none is made up
+    assert "Not right (0 of 2 points)." in ada  # the unanswered written item
+    assert "What to review" not in ada
+    ben = text_of(root / "feedback" / "ben" / "gold" / "gold.html")
+    assert "Your post-test: 0 of 11 points (0%); the pass mark is 75%: not passed yet." in ben
+    assert "Not right (0 of 1 point). Why: " + RATIONALE in ben
+    review = ben[ben.index("What to review"):]
+    for objective in ("gold-1", "gold-2", "gold-3"):
+        assert f"{objective}: " in review
+    assert "gold-1: One (0 of 3 points). Review: the module page \u201cGolden module gold\u201d." in review
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+SHOTS = Path(os.environ.get("EMPATHY_CE_SHOTS", "/work/shots/instructor"))
+
+
+def status_column_is_visible_on_a_laptop(page_path: Path) -> None:
+    """report.html at 1366 x 768 in headless Chromium: no horizontal scrolling, status and certificate columns
+    of the learner table inside the window; screenshots of the first screen and of the learner table."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.goto(page_path.as_uri())
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+            # What an instructor acts on comes first: the attention section starts on the first screen.
+            assert page.locator("#attention h2").bounding_box()["y"] < 768
+            table = page.locator("#learners table")
+            for header in ("status", "certificate"):
+                box = table.locator("thead th", has_text=header).first.bounding_box()
+                assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= 1366, (header, box)
+            row = table.locator("tbody tr", has_text="dee")
+            assert "needs attention" in row.inner_text() and "held" in row.inner_text()
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "report-first-screen.png"))
+            page.locator("#learners").scroll_into_view_if_needed()
+            page.locator("#learners h2").evaluate("e => e.scrollIntoView()")
+            page.screenshot(path=str(SHOTS / "report-learners.png"))
+            row.locator("summary").click()
+            page.screenshot(path=str(SHOTS / "report-learner-details.png"))
+        finally:
+            browser.close()
