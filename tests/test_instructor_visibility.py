@@ -28,6 +28,7 @@ import pytest
 from conftest import Course
 from instructor_course import PROVIDER, as_learner
 from learners import answers_json
+from nbgrader.api import Gradebook
 from nbgrader.utils import parse_utc
 
 from empathy_ce import authoring, cli
@@ -188,6 +189,12 @@ def test_every_submission_has_a_state_an_instructor_can_read(
         "NOTE learner 'cai', gold: graded with notes: answers for another module: answers.json holds 5 answers to "
         "module other's items (ignored), and 0 to this module's",
     ]
+    # Formgrader shows the notes as the comment on the post-test's answer cell (nbgrader keeps its own words).
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        comment = gb.find_comment("gold-post-text", "gold", "gold", "ben").comment
+        assert comment.startswith("No response.\n\n[empathy-ce] graded with notes: cells restored")
+        assert "missing answers" in comment
+        assert gb.find_comment("gold-post-text", "gold", "gold", "ada").comment == "No response."
     progress = [line for line in err.splitlines() if line.startswith("Grading: ")]
     assert progress[0].startswith("Grading: 0 of 8 submissions, 0:00:00 elapsed")
     assert progress[-1].startswith("Grading: 8 of 8 submissions, ") and progress[-1].endswith("done")

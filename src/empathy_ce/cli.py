@@ -164,6 +164,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     # submission not graded), at default verbosity: worked out from the files, as the report does.
     states = _setup_errors(lambda: notes.inspect_all(
         root, [(o.student, o.assignment) for o in summary.outcomes if o.status != "rejected"]))
+    _setup_errors(lambda: notes.annotate_gradebook(root, states))  # formgrader shows them as a cell comment
     note_lines, counts = notes.summary_lines(states)
     for line in note_lines:
         print(line, file=sys.stderr)

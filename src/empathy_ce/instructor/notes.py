@@ -210,3 +210,41 @@ def summary_lines(states: dict[tuple[str, str], State]) -> tuple[list[str], str]
              for s in sorted(states.values(), key=lambda s: (s.learner, s.module)) if s.notes]
     counts = {name: sum(s.state == name for s in states.values()) for name in (GRADED, WITH_NOTES, NOT_GRADED)}
     return lines, "submission states: " + ", ".join(f"{n} {name}" for name, n in counts.items())
+
+
+NOTE_MARK = "[empathy-ce] "
+
+
+def annotate_gradebook(root: Path, states: dict[tuple[str, str], State]) -> int:
+    """Put each submission's notes where formgrader shows them: the comment of its first answer cell.
+
+    nbgrader has no comment on a whole submission, only on solution (answer) cells, so a module whose notebooks
+    have none (a post-test of choice items only) cannot carry the note in formgrader; the grade step's output
+    and the report still do. The note replaces an earlier note and keeps nbgrader's own comment ("No
+    response."); a submission without notes loses an earlier note. Returns the number of comments changed.
+    """
+    from . import configuration
+
+    course = course_model.load(root)
+    posttests = {m.id: m.posttest for m in course.modules}
+    coursedir = CourseDirectory(config=configuration.load(root))
+    changed = 0
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        for (learner, module), state in sorted(states.items()):
+            try:
+                submission = gb.find_submission(module, learner)
+            except MissingEntry:
+                continue
+            comments = [c for notebook in submission.notebooks for c in notebook.comments]
+            if not comments:
+                continue
+            comment = min(comments, key=lambda c: (c.notebook.name != posttests.get(module), c.notebook.name,
+                                                   c.cell.name))
+            base = (comment.auto_comment or "").split(NOTE_MARK)[0].rstrip()
+            note = f"{NOTE_MARK}{state.line()}" if state.notes else ""
+            text = "\n\n".join(part for part in (base, note) if part) or None
+            if text != comment.auto_comment:
+                comment.auto_comment = text
+                changed += 1
+        gb.db.commit()
+    return changed
