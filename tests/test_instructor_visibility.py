@@ -26,7 +26,7 @@ import golden
 import nbformat
 import pytest
 from conftest import Course
-from instructor_course import PROVIDER, as_learner
+from instructor_course import PROVIDER, as_learner, report_fits_a_laptop
 from learners import answers_json
 from nbgrader.api import Gradebook
 from nbgrader.utils import parse_utc
@@ -184,8 +184,9 @@ def test_every_submission_has_a_state_an_instructor_can_read(
     assert notes == [
         "NOTE learner 'ben', gold: graded with notes: cells restored: 6 instructor cells deleted from gold.ipynb "
         "(gold-post-multiple, gold-post-numeric, gold-post-ordering, gold-post-rating, gold-post-single, "
-        "gold-post-text) were restored before grading; missing answers: the submission has no answers.json, so every post-test item "
-        "was scored 0 (the learner's answers are not in the submission; this is not the same as answering nothing)",
+        "gold-post-text) were restored before grading; missing answers: the submission has no answers.json, so "
+        "every post-test item was scored 0 (the learner's answers are not in the submission; this is not the same "
+        "as answering nothing)",
         "NOTE learner 'cai', gold: graded with notes: answers for another module: answers.json holds 5 answers to "
         "module other's items (ignored), and 0 to this module's",
     ]
@@ -223,7 +224,8 @@ def test_every_submission_has_a_state_an_instructor_can_read(
     assert rows["cai"]["gold_state"] == "graded with notes"
     assert rows["cai"]["gold_notes"].startswith("answers for another module")
     assert rows["dee"]["gold_status"] == "needs attention" and rows["dee"]["gold_state"] == "not graded"
-    assert rows["dee"]["gold_percent"] == rows["ada"]["gold_percent"] == "81.8"  # the earlier grade is still there, and said to be earlier
+    # The earlier grade is still there, and said to be earlier.
+    assert rows["dee"]["gold_percent"] == rows["ada"]["gold_percent"] == "81.8"
     assert rows["dee"]["gold_grade_from"].startswith(
         f"the grade shown is from the submission of {earlier:%Y-%m-%d %H:%M:%S} UTC, superseded by the submission of")
     page = (root / "reports" / "report.html").read_text()
@@ -233,7 +235,8 @@ def test_every_submission_has_a_state_an_instructor_can_read(
     assert "ada" not in attention
     assert "NotJSONError" in attention and "missing answers" in attention and "answers for another module" in attention
 
-    status_column_is_visible_on_a_laptop(root / "reports" / "report.html")
+    report_fits_a_laptop(root / "reports" / "report.html", "report", learner="dee",
+                         expected=("needs attention", "held"))
 
     code, out, _ = run(capsys, root, "certificates")
     assert code == 0
@@ -276,40 +279,3 @@ def feedback_shows_right_or_not_why_and_what_to_review(root: Path) -> None:
         assert f"{objective}: " in review
     assert "gold-1: One (0 of 3 points). Review: the module page \u201cGolden module gold\u201d." in review
 
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-SHOTS = Path(os.environ.get("EMPATHY_CE_SHOTS", "/work/shots/instructor"))
-
-
-def status_column_is_visible_on_a_laptop(page_path: Path) -> None:
-    """report.html at 1366 x 768 in headless Chromium: no horizontal scrolling, status and certificate columns
-    of the learner table inside the window; screenshots of the first screen and of the learner table."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
-            page.goto(page_path.as_uri())
-            assert page.evaluate("document.documentElement.scrollWidth") <= 1366
-            # What an instructor acts on comes first: the attention section starts on the first screen.
-            assert page.locator("#attention h2").bounding_box()["y"] < 768
-            table = page.locator("#learners table")
-            for header in ("status", "certificate"):
-                box = table.locator("thead th", has_text=header).first.bounding_box()
-                assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= 1366, (header, box)
-            row = table.locator("tbody tr", has_text="dee")
-            assert "needs attention" in row.inner_text() and "held" in row.inner_text()
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SHOTS / "report-first-screen.png"))
-            page.locator("#learners").scroll_into_view_if_needed()
-            page.locator("#learners h2").evaluate("e => e.scrollIntoView()")
-            page.screenshot(path=str(SHOTS / "report-learners.png"))
-            row.locator("summary").click()
-            page.screenshot(path=str(SHOTS / "report-learner-details.png"))
-        finally:
-            browser.close()
