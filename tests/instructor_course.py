@@ -133,3 +133,22 @@ def report_fits_a_laptop(page_path: Path, name: str, *, learner: str, expected: 
             page.screenshot(path=str(SHOTS / f"{name}-learner-details.png"))
         finally:
             browser.close()
+
+
+def screenshot(page_path: Path, name: str, *, width: int = 1366, height: int = 768, full_page: bool = False) -> Path:
+    """A screenshot of a local HTML page in headless Chromium (for the notes); skipped without Chromium."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    out = SHOTS / f"{name}.png"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(page_path.as_uri())
+            page.screenshot(path=str(out), full_page=full_page)
+        finally:
+            browser.close()
+    return out

@@ -26,7 +26,7 @@ import golden
 import nbformat
 import pytest
 from conftest import Course
-from instructor_course import PROVIDER, as_learner, report_fits_a_laptop
+from instructor_course import PROVIDER, as_learner, report_fits_a_laptop, screenshot
 from learners import answers_json
 from nbgrader.api import Gradebook
 from nbgrader.utils import parse_utc
@@ -278,4 +278,5 @@ def feedback_shows_right_or_not_why_and_what_to_review(root: Path) -> None:
     for objective in ("gold-1", "gold-2", "gold-3"):
         assert f"{objective}: " in review
     assert "gold-1: One (0 of 3 points). Review: the module page \u201cGolden module gold\u201d." in review
+    screenshot(root / "feedback" / "ben" / "gold" / "gold.html", "feedback-not-passed", full_page=True)
 

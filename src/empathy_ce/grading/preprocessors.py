@@ -297,13 +297,17 @@ def _verdict(got: float | None, top: float, rationale: str | None) -> str:
     return verdict + (f"\n\n**Why:** {rationale}" if rationale else "")
 
 
+REVIEW_BOX = ('<div class="ece-review" role="note" style="border: 2px solid #b2182b; border-radius: 6px; '
+              'padding: 0.25rem 1rem; margin: 0.5rem 0 1rem; background: #fff8f5">')
+
+
 def _summary(total: float, top: float, pass_mark: float, passed: bool, missed: list[Any]) -> str:
     share = 100 * total / top if top else 0.0
     lines = [f"**Your post-test: {total:g} of {top:g} points ({share:.0f}%); the pass mark is "
              f"{100 * pass_mark:.0f}%: {'passed' if passed else 'not passed yet'}.** Each item below says "
              "whether your answer was right."]
     if missed:
-        lines += ["", '<div class="ece-review" role="note">', "", "### What to review", "",
+        lines += ["", REVIEW_BOX, "", "### What to review", "",
                   "You earned less than the pass mark on these learning objectives:", ""]
         for m in missed:
             where = "; ".join([*m.sections, *m.practice])

@@ -110,7 +110,8 @@ def inspect(coursedir: CourseDirectory, expect: Expected, module: course_model.M
         elif in_progress_marker(graded).exists():
             state.notes.append("its grading was interrupted; run `empathy-ce grade` again")
         else:
-            state.notes.append("not graded yet; run `empathy-ce grade`")
+            state.notes.append("no graded copy of this submission: grade it with `empathy-ce grade` (which says why "
+                               "if grading fails)")
         return state
     state.notes += _restored(submitted, notebooks)
     if expect.items.get(module.id):
