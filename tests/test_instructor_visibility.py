@@ -228,6 +228,14 @@ def test_every_submission_has_a_state_an_instructor_can_read(
     assert rows["dee"]["gold_percent"] == rows["ada"]["gold_percent"] == "81.8"
     assert rows["dee"]["gold_grade_from"].startswith(
         f"the grade shown is from the submission of {earlier:%Y-%m-%d %H:%M:%S} UTC, superseded by the submission of")
+    states = {(r["learner_id"], r["module"]): r for r in read_csv(root / "reports" / "submissions.csv")}
+    assert len(states) == 8
+    assert {k: (r["state"], r["module_status"]) for k, r in states.items() if k[1] == "gold"} == {
+        ("ada", "gold"): ("graded", "pass"), ("ben", "gold"): ("graded with notes", "fail"),
+        ("cai", "gold"): ("graded with notes", "fail"), ("dee", "gold"): ("not graded", "needs attention")}
+    assert states["dee", "gold"]["notes"] == ("gold.ipynb: NotJSONError: not valid JSON (line 1, column 12: "
+                                              "Expecting value)")
+    assert states["dee", "gold"]["grade_from"] == rows["dee"]["gold_grade_from"]
     page = (root / "reports" / "report.html").read_text()
     attention = page[page.index('id="attention"'):page.index('id="learners"')]
     for learner in ("ben", "cai", "dee"):

@@ -1,6 +1,7 @@
 """The gradebook report: an HTML page with figures, and CSV tables, from nbgrader's gradebook.
 
-Written to a folder (default reports/): report.html, learners.csv, modules.csv, distribution.csv, items.csv,
+Written to a folder (default reports/): report.html, learners.csv, submissions.csv (each submission's state
+and notes, see ``notes``), modules.csv, distribution.csv, items.csv,
 distractors.csv, objectives.csv and the LMS export lms.csv. Everything is recomputed from the gradebook each
 time, so the report is safe to re-run at any point of the course.
 """
@@ -131,6 +132,20 @@ def learner_rows(results: Results) -> tuple[list[str], list[list[Any]]]:
                 ELIGIBILITY.get(lr.status, "no"),
                 lr.completion_date.isoformat() if lr.completion_date else ""]
         rows.append(row)
+    return header, rows
+
+
+def submission_rows(results: Results) -> tuple[list[str], list[list[Any]]]:
+    """One row per collected submission (the newest of each learner and module): its state and notes."""
+    header = ["learner_id", "module", "state", "notes", "submitted_at", "module_status", "grade_from"]
+    rows = []
+    for lr in results.learners:
+        for module in results.course.modules:
+            r = lr.modules[module.id]
+            if r.state is None:
+                continue
+            when = f"{r.state.submitted_at:%Y-%m-%d %H:%M:%S} UTC" if r.state.submitted_at else ""
+            rows.append([lr.id, module.id, r.state.state, "; ".join(r.state.notes), when, r.status, r.grade_from])
     return header, rows
 
 
@@ -281,6 +296,7 @@ def write(report: Report, folder: Path, generated: dt.datetime | None = None) ->
     generated = generated or dt.datetime.now(dt.UTC)
     written = []
     for name, (header, rows) in {"learners.csv": learner_rows(report.results),
+                                 "submissions.csv": submission_rows(report.results),
                                  "modules.csv": module_rows(report.results),
                                  "distribution.csv": distribution_rows(report.results),
                                  "items.csv": item_rows(report), "distractors.csv": distractor_rows(report),
