@@ -165,6 +165,16 @@ def workflow(root: Path, db_url: str, capsys: pytest.CaptureFixture[str]) -> Non
     made = list((root / "feedback").rglob("*.html"))  # one page per graded notebook, practice ones included
     assert len(list((exchange / "therapeutic-empathy" / "feedback").glob("*.html"))) == len(made) > 12
     assert (root / "feedback" / "ada" / "trust" / "trust_posttest.html").exists()
+    # Issue 10: each post-test item says whether it was right; a module not passed says what to review; a written
+    # answer still to be graded by hand leaves the result open.
+    bo_pages = [(m, (root / "feedback" / "bo" / m.id / f"{m.posttest}.html").read_text()) for m in COURSE.modules]
+    ((failed, page),) = [(m, page) for m, page in bo_pages if "What to review" in page]  # the module he fails
+    assert "not passed yet" in page and "Not right" in page and f"the module page \u201c{failed.title}\u201d" in page
+    for module in COURSE.modules:
+        ada_page = (root / "feedback" / "ada" / module.id / f"{module.posttest}.html").read_text()
+        assert ": passed." in ada_page and "What to review" not in ada_page and "Not right" not in ada_page
+    cy_pages = [(root / "feedback" / "cy" / m.id / f"{m.posttest}.html").read_text() for m in COURSE.modules]
+    assert sum("the result is not final" in page and "Not graded yet" in page for page in cy_pages) == 1
 
     code, out, err = run(capsys, root, "report")
     assert code == 0, err

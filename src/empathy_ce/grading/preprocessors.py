@@ -253,6 +253,7 @@ class ItemFeedback(NbGraderPreprocessor):
         points: dict[str, float] = {}
         objectives: dict[str, str] = {}
         cells_out = []
+        awaiting = 0  # written answers not graded by hand yet: no verdict on the module until they are
         with Gradebook(info["db_url"]) as gb:
             for cell in nb.cells:
                 cells_out.append(cell)
@@ -267,6 +268,7 @@ class ItemFeedback(NbGraderPreprocessor):
                 top = float(grade.max_score or 0)
                 got = None if grade.needs_manual_grade and grade.manual_score is None else float(grade.score or 0)
                 earned[spec["id"]] = got or 0.0
+                awaiting += got is None
                 points[spec["id"]] = top
                 if spec.get("objective"):
                     objectives[spec["id"]] = spec["objective"]
@@ -275,9 +277,10 @@ class ItemFeedback(NbGraderPreprocessor):
         nb.cells = cells_out
         total, top = sum(earned.values()), sum(points.values())
         passed = top > 0 and total / top + 1e-9 >= course.pass_mark
-        missed = [] if passed else review.what_to_review(course, module, earned, points, objectives)
+        missed = [] if passed or awaiting else review.what_to_review(course, module, earned, points, objectives)
         first = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), -1) + 1
-        nb.cells.insert(first, nbformat.v4.new_markdown_cell(_summary(total, top, course.pass_mark, passed, missed)))
+        summary = _summary(total, top, course.pass_mark, passed, missed, awaiting)
+        nb.cells.insert(first, nbformat.v4.new_markdown_cell(summary))
         return nb, resources
 
 
@@ -301,17 +304,20 @@ REVIEW_BOX = ('<div class="ece-review" role="note" style="border: 2px solid #b21
               'padding: 0.25rem 1rem; margin: 0.5rem 0 1rem; background: #fff8f5">')
 
 
-def _summary(total: float, top: float, pass_mark: float, passed: bool, missed: list[Any]) -> str:
+def _summary(total: float, top: float, pass_mark: float, passed: bool, missed: list[Any], awaiting: int = 0) -> str:
     share = 100 * total / top if top else 0.0
+    verdict = "passed" if passed else "not passed yet"
+    if awaiting and not passed:
+        verdict = (f"your instructor has yet to grade {awaiting} written answer{'s' if awaiting > 1 else ''}, so the "
+                   "result is not final")
     lines = [f"**Your post-test: {total:g} of {top:g} points ({share:.0f}%); the pass mark is "
-             f"{100 * pass_mark:.0f}%: {'passed' if passed else 'not passed yet'}.** Each item below says "
-             "whether your answer was right."]
+             f"{100 * pass_mark:.0f}%: {verdict}.** Each item below says whether your answer was right."]
     if missed:
         lines += ["", REVIEW_BOX, "", "### What to review", "",
                   "You earned less than the pass mark on these learning objectives:", ""]
         for m in missed:
             where = "; ".join([*m.sections, *m.practice])
-            lines.append(f"- **{m.objective}**: {m.description} ({m.earned:g} of {_points(m.points)}). "
+            lines.append(f"- **{m.objective}**: {m.description.rstrip('.')} ({m.earned:g} of {_points(m.points)}). "
                          f"Review: {where}.")
         lines += ["", "</div>"]
     return "\n".join(lines)
