@@ -102,6 +102,15 @@ def test_pass_rules_and_eligibility():
     assert analysis.learner_status([F, W, M, P]) == analysis.NOT_ELIGIBLE
 
 
+def test_a_newest_submission_not_graded_holds_a_pass():
+    """Issue 16: an earlier pass does not count while the newest submission is not graded; certificates held."""
+    assert analysis.module_status(True, 11, 11, 0, 0.75, needs_attention=True) == analysis.NEEDS_ATTENTION
+    assert analysis.module_status(False, 0, 11, 0, 0.75, needs_attention=True) == analysis.NEEDS_ATTENTION
+    P, F, A = analysis.PASS, analysis.FAIL, analysis.NEEDS_ATTENTION
+    assert analysis.learner_status([P, P, A, P]) == analysis.NEEDS_ATTENTION
+    assert analysis.learner_status([F, P, A, P]) == analysis.NEEDS_ATTENTION  # what to act on comes first
+
+
 def test_score_distribution_bins():
     bins = analysis.distribution([0, 9.9, 10, 75, 100, 100])
     assert bins[0] == (0, 10, 2) and bins[1][2] == 1 and bins[7][2] == 1 and bins[9] == (90, 100, 2)

@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import ROOT
-from instructor_course import PROVIDER, as_learner, make_course, postgres_database
+from instructor_course import PROVIDER, as_learner, make_course, postgres_database, report_fits_a_laptop
 from learners import answers_json, coding_solutions, write_code_answers
 from nbgrader.api import Gradebook
 from pypdf import PdfReader
@@ -133,6 +133,7 @@ def workflow(root: Path, db_url: str, capsys: pytest.CaptureFixture[str]) -> Non
     assert code == 0, err
     assert "12 submissions: 12 graded" in out
     assert "2 with one" in out  # only the two data notebooks needed a kernel
+    assert "submission states: 12 graded, 0 graded with notes, 0 not graded" in out and "NOTE" not in err
 
     with Gradebook(db_url) as gb:  # the instructor's work in formgrader: names, emails, written answers
         for learner, (first, last, email) in LEARNERS.items():
@@ -164,6 +165,16 @@ def workflow(root: Path, db_url: str, capsys: pytest.CaptureFixture[str]) -> Non
     made = list((root / "feedback").rglob("*.html"))  # one page per graded notebook, practice ones included
     assert len(list((exchange / "therapeutic-empathy" / "feedback").glob("*.html"))) == len(made) > 12
     assert (root / "feedback" / "ada" / "trust" / "trust_posttest.html").exists()
+    # Issue 10: each post-test item says whether it was right; a module not passed says what to review; a written
+    # answer still to be graded by hand leaves the result open.
+    bo_pages = [(m, (root / "feedback" / "bo" / m.id / f"{m.posttest}.html").read_text()) for m in COURSE.modules]
+    ((failed, page),) = [(m, page) for m, page in bo_pages if "What to review" in page]  # the module he fails
+    assert "not passed yet" in page and "Not right" in page and f"the module page \u201c{failed.title}\u201d" in page
+    for module in COURSE.modules:
+        ada_page = (root / "feedback" / "ada" / module.id / f"{module.posttest}.html").read_text()
+        assert ": passed." in ada_page and "What to review" not in ada_page and "Not right" not in ada_page
+    cy_pages = [(root / "feedback" / "cy" / m.id / f"{m.posttest}.html").read_text() for m in COURSE.modules]
+    assert sum("the result is not final" in page and "Not graded yet" in page for page in cy_pages) == 1
 
     code, out, err = run(capsys, root, "report")
     assert code == 0, err
@@ -184,6 +195,9 @@ def workflow(root: Path, db_url: str, capsys: pytest.CaptureFixture[str]) -> Non
     assert lms["bo"]["outcomes_score_percent"] == f"{100 * bo_score / bo_max:.1f}"
     html = (root / "reports" / "report.html").read_text()
     assert html.count('<img src="data:image/png;base64,') >= 3 and 'alt="Histograms of post-test scores' in html
+    if db_url.startswith("sqlite"):  # the page is the same on both databases: one look is enough
+        report_fits_a_laptop(root / "reports" / "report.html", "course-report", learner="bo",
+                             expected=("not eligible", "fail"))
 
     code, out, err = run(capsys, root, "certificates")
     assert code == 0, err

@@ -15,6 +15,8 @@ from nbformat.notebooknode import NotebookNode
 
 from .items import check_key, validate_item
 
+RATIONALE_PREFIX = "# Rationale:"  # read back by grading.preprocessors.hidden_rationale for feedback
+
 ORDER = ("id", "kind", "mode", "objective", "points", "tolerance", "unit", "context", "prompt", "scale",
          "options", "rubric", "answer", "rationale", "example")
 
@@ -32,8 +34,12 @@ def _literal(value: Any, indent: int) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def item_source(spec: dict[str, Any], key: Any = None) -> str:
-    """Cell source: a Quarto label, the ask() call and, for assessments, the key in hidden tests."""
+def item_source(spec: dict[str, Any], key: Any = None, rationale: str | None = None) -> str:
+    """Cell source: a Quarto label, the ask() call and, for assessments, the key in hidden tests.
+
+    A graded item's rationale goes in its hidden tests too (``# Rationale:`` lines): it can give the key away, so
+    learners see it only in their feedback, after grading.
+    """
     spec = validate_item(dict(spec))
     fields = sorted(spec, key=lambda k: ORDER.index(k))
     args = "".join(f"    {k}={_literal(spec[k], 4)},\n" for k in fields)
@@ -41,8 +47,9 @@ def item_source(spec: dict[str, Any], key: Any = None) -> str:
     if spec["mode"] == "assessment" and spec["kind"] != "text":
         key = check_key(spec, key)
         call = f"score({json.dumps(spec['id'])}, key={json.dumps(key)})"
-        source += f"\n### BEGIN HIDDEN TESTS\n{call}\n### END HIDDEN TESTS"
-    elif key is not None:
+        why = "".join(f"\n{RATIONALE_PREFIX} {line.strip()}" for line in (rationale or "").splitlines() if line.strip())
+        source += f"\n### BEGIN HIDDEN TESTS{why}\n{call}\n### END HIDDEN TESTS"
+    elif key is not None or rationale:
         raise ValueError(f"item {spec['id']}: only graded assessment items take a hidden key")
     return source
 
@@ -56,9 +63,9 @@ def _nbgrader(cell_id: str, *, grade: bool = False, solution: bool = False, lock
     return meta
 
 
-def item_cell(spec: dict[str, Any], key: Any = None) -> NotebookNode:
+def item_cell(spec: dict[str, Any], key: Any = None, rationale: str | None = None) -> NotebookNode:
     """A collapsed code cell for one item: read-only, graded when it is an assessment item."""
-    cell = nbformat.v4.new_code_cell(item_source(spec, key))
+    cell = nbformat.v4.new_code_cell(item_source(spec, key, rationale))
     graded = spec["mode"] == "assessment"
     written = spec["kind"] == "text"
     cell.metadata["nbgrader"] = _nbgrader(

@@ -39,6 +39,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     root = course_model.find_root(args.root)
     check_config(root)
     course = course_model.load(root)
+    from .instructor.item_ids import duplicates
+
+    problems = duplicates(course)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        return 1
     print(f"{root / 'nbgrader_config.py'}: OK; {len(course.modules)} modules, {course.contact_hours:g} contact hours")
     return 0
 
@@ -143,7 +150,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     Without module names the whole course is graded: a submitted/ folder for anything else is reported per
     learner, and the rest graded.
     """
-    from .instructor import grade
+    from .instructor import grade, notes
 
     root = course_model.find_root(args.root)
     summary = _setup_errors(lambda: grade.grade(
@@ -153,6 +160,15 @@ def cmd_grade(args: argparse.Namespace) -> int:
     print(lines[0])
     for line in lines[1:]:
         print(line, file=sys.stderr)
+    # What an instructor must know about each submission (restored cells, missing or foreign answers, a newest
+    # submission not graded), at default verbosity: worked out from the files, as the report does.
+    states = _setup_errors(lambda: notes.inspect_all(
+        root, [(o.student, o.assignment) for o in summary.outcomes if o.status != "rejected"]))
+    _setup_errors(lambda: notes.annotate_gradebook(root, states))  # formgrader shows them as a cell comment
+    note_lines, counts = notes.summary_lines(states)
+    for line in note_lines:
+        print(line, file=sys.stderr)
+    print(counts)
     if args.verbose:
         for outcome in summary.outcomes:
             for warning in outcome.warnings:

@@ -9,7 +9,7 @@ from typing import Any
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.auth import NoAuthPlugin
-from nbgrader.converters import Autograde, GenerateAssignment
+from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
 from nbgrader.preprocessors import ClearSolutions, OverwriteCells, SaveAutoGrades
 from traitlets.config import Config, Configurable
 from traitlets.config.loader import PyFileConfigLoader
@@ -19,7 +19,7 @@ from . import preprocessors as pp
 from .sandbox import LimitedKernelManager
 
 OURS = (pp.RefuseAnswerFiles, pp.StripWidgetState, pp.KeepItemCells, pp.RestoreCells, pp.MirrorSubmission,
-        pp.RemoveAddedCells, pp.ScreenLearnerCode, pp.FlagWrittenAnswers)
+        pp.RemoveAddedCells, pp.ScreenLearnerCode, pp.FlagWrittenAnswers, pp.ItemFeedback)
 
 
 class ConfigTypoError(ValueError):
@@ -60,6 +60,8 @@ def configure(c: Config, root: str | Path) -> None:
     grade = _default(Autograde, "autograde_preprocessors")
     i = grade.index(SaveAutoGrades)
     c.Autograde.autograde_preprocessors = [*grade[:i], pp.FlagWrittenAnswers, *grade[i:]]
+    # Feedback: right or not and why under each post-test item, and what to review for a module not passed.
+    c.GenerateFeedback.preprocessors = [*_default(GenerateFeedback, "preprocessors"), pp.ItemFeedback]
     # Learner kernels: CPU, memory and file-size limits, no planted modules, and at autograde a sandbox (sandbox.py).
     c.Execute.kernel_manager_class = LimitedKernelManager
     c.Authenticator.plugin_class = CheckedConfigAuthPlugin

@@ -2,8 +2,11 @@
 
 - A module is passed when its post-test score is at least the course pass mark (a share of the points).
   Written answers still awaiting a manual grade make it *pending*; a module never handed in is *missing*.
-- A learner is *eligible* for a certificate when every module is passed; *not eligible* once any module is
-  failed; otherwise *pending* (grades awaited) or *incomplete* (modules missing).
+- A module whose newest submission cannot be graded *needs attention*, whatever an earlier submission scored
+  (see ``notes``): the instructor must resolve it before it counts.
+- A learner is *eligible* for a certificate when every module is passed; *needs attention* (certificates held)
+  while any module needs attention; *not eligible* once any module is failed; otherwise *pending* (grades
+  awaited) or *incomplete* (modules missing).
 - Item difficulty is the mean proportion of the item's points that learners earned (higher = easier).
 - Discrimination is the point-biserial (Pearson) correlation between the item score and the rest-of-test
   total (the learner's other items), so the item does not correlate with itself.
@@ -17,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 PASS, FAIL, PENDING, MISSING = "pass", "fail", "pending", "not submitted"
+NEEDS_ATTENTION = "needs attention"
 ELIGIBLE, NOT_ELIGIBLE, INCOMPLETE = "eligible", "not eligible", "incomplete"
 EPSILON = 1e-9
 
@@ -29,7 +33,10 @@ def passed(score: float, max_points: float, pass_mark: float) -> bool:
     return max_points > 0 and score / max_points + EPSILON >= pass_mark
 
 
-def module_status(submitted: bool, score: float, max_points: float, awaiting: int, pass_mark: float) -> str:
+def module_status(submitted: bool, score: float, max_points: float, awaiting: int, pass_mark: float,
+                  needs_attention: bool = False) -> str:
+    if needs_attention:
+        return NEEDS_ATTENTION
     if not submitted:
         return MISSING
     if awaiting:
@@ -40,6 +47,8 @@ def module_status(submitted: bool, score: float, max_points: float, awaiting: in
 def learner_status(statuses: Sequence[str]) -> str:
     if statuses and all(s == PASS for s in statuses):
         return ELIGIBLE
+    if NEEDS_ATTENTION in statuses:
+        return NEEDS_ATTENTION
     if FAIL in statuses:
         return NOT_ELIGIBLE
     if MISSING in statuses:

@@ -1,4 +1,4 @@
-"""Running one job per learner submission in worker processes, with a progress bar.
+"""Running one job per learner submission in worker processes, with progress (see ``progress``).
 
 A job never raises: it returns its own result, failures included, so that one learner's broken file never
 stops the batch. A worker that dies (out of memory, a crash in a kernel library) fails only the submissions
@@ -10,12 +10,15 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from tqdm import tqdm
+
+from . import progress as progress_lines
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -50,16 +53,21 @@ def run(units: Sequence[T], job: Callable[[Any, T], R], *, setup: Callable[..., 
     crashed(unit, message) makes the result for a unit whose worker process died twice.
     """
     results: dict[int, R] = {}
-    bar = tqdm(total=len(units), desc=desc, unit="submission", disable=None if progress is None else not progress,
-               file=sys.stderr, dynamic_ncols=True)
+    bar = progress_lines.start(len(units), desc, enabled=progress, file=sys.stderr)
     try:
         if workers <= 1 or len(units) <= 1:
             state = setup(*setup_args)
+            # No worker processes are forked on this path, so a thread can keep the progress lines coming.
+            stop = threading.Event()
+            ticker = threading.Thread(target=_tick, args=(bar, stop), daemon=True)
+            ticker.start()
             try:
                 for i, unit in enumerate(units):
                     results[i] = job(state, unit)
                     bar.update()
             finally:
+                stop.set()
+                ticker.join()
                 if hasattr(state, "__exit__"):
                     state.__exit__(None, None, None)
         else:
@@ -69,8 +77,13 @@ def run(units: Sequence[T], job: Callable[[Any, T], R], *, setup: Callable[..., 
     return [results[i] for i in range(len(units))]
 
 
+def _tick(bar: Any, stop: threading.Event) -> None:
+    while not stop.wait(max(progress_lines.interval(), 0.5)):
+        bar.tick()
+
+
 def _in_pool(units: Sequence[T], job: Callable[[Any, T], R], setup: Callable[..., Any], setup_args: tuple[Any, ...],
-             crashed: Callable[[T, str], R], workers: int, results: dict[int, R], bar: tqdm) -> None:
+             crashed: Callable[[T, str], R], workers: int, results: dict[int, R], bar: Any) -> None:
     pending = list(range(len(units)))
     broke: dict[int, int] = {}
     while pending:
@@ -80,7 +93,10 @@ def _in_pool(units: Sequence[T], job: Callable[[Any, T], R], setup: Callable[...
             pending = []
             waiting: Iterable[Future[R]] = set(futures)
             while waiting:
-                done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+                # Wake at least every progress interval, so that a line shows while one long job runs.
+                done, waiting = wait(waiting, timeout=max(progress_lines.interval(), 0.5),
+                                     return_when=FIRST_COMPLETED)
+                bar.tick()
                 for future in done:
                     i = futures[future]
                     try:

@@ -15,8 +15,10 @@ from nbgrader.converters import GenerateAssignment
 from nbgrader.utils import capture_log, temp_attrs
 from traitlets.config import Config
 
+from .. import course as course_model
 from . import configuration
 from .collect import last_error
+from .item_ids import duplicates
 
 
 @dataclass
@@ -55,6 +57,9 @@ def to_exchange(config: Config, module: str) -> StepResult:
 
 
 def release(root: Path, modules: list[str], *, exchange: bool = False) -> list[StepResult]:
+    problems = duplicates(course_model.load(root))
+    if problems:  # every module's answers and grades are keyed by item id: release none of them
+        raise configuration.SetupError("nothing released: " + " ".join(problems))
     config = configuration.load(root)
     results = []
     for module in modules:

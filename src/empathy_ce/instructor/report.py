@@ -1,17 +1,16 @@
 """The gradebook report: an HTML page with figures, and CSV tables, from nbgrader's gradebook.
 
-Written to a folder (default reports/): report.html, learners.csv, modules.csv, distribution.csv, items.csv,
+Written to a folder (default reports/): report.html, learners.csv, submissions.csv (each submission's state
+and notes, see ``notes``), modules.csv, distribution.csv, items.csv,
 distractors.csv, objectives.csv and the LMS export lms.csv. Everything is recomputed from the gradebook each
 time, so the report is safe to re-run at any point of the course.
 """
 
 from __future__ import annotations
 
-import base64
 import csv
 import datetime as dt
 import html
-import io
 import statistics
 from collections import Counter
 from dataclasses import dataclass
@@ -21,11 +20,13 @@ from typing import Any
 from ..items import InvalidAnswer, check_value
 from ..widget import markdown
 from . import analysis, lms
+from .report_figures import BIN, distribution_figure, items_figure, objectives_figure
 from .results import Results
 
 CHOICE_KINDS = ("single", "multiple")
-BIN = 5.0  # percentage points per histogram bar (a multiple of 5 keeps a 75% pass mark on a bar edge)
 NO_ANSWER, INVALID = "(no answer)", "(invalid answer)"
+# certificate_eligible: "held" while a module needs attention (its newest submission is not graded)
+ELIGIBILITY = {analysis.ELIGIBLE: "yes", analysis.PENDING: "pending", analysis.NEEDS_ATTENTION: "held"}
 
 
 @dataclass
@@ -112,7 +113,8 @@ def learner_rows(results: Results) -> tuple[list[str], list[list[Any]]]:
     modules = [m.id for m in results.course.modules]
     header = ["learner_id", "name", "email"]
     for m in modules:
-        header += [f"{m}_score", f"{m}_max", f"{m}_percent", f"{m}_status"]
+        header += [f"{m}_score", f"{m}_max", f"{m}_percent", f"{m}_status", f"{m}_state", f"{m}_notes",
+                   f"{m}_grade_from"]
     header += ["modules_submitted", "completed", "modules_passed", "modules", "awaiting_manual_grades", "status",
                "certificate_eligible", "completion_date"]
     rows = []
@@ -121,14 +123,29 @@ def learner_rows(results: Results) -> tuple[list[str], list[list[Any]]]:
         for m in modules:
             r = lr.modules[m]
             row += [_fmt(r.score, 2) if r.submitted else "", _fmt(r.max_points, 2),
-                    _fmt(r.percent, 1), r.status]
+                    _fmt(r.percent, 1), r.status, r.state.state if r.state else "",
+                    "; ".join(r.state.notes) if r.state else "", r.grade_from]
         passed = sum(lr.modules[m].status == analysis.PASS for m in modules)
         submitted = sum(lr.modules[m].submitted for m in modules)
         row += [submitted, "yes" if submitted == len(modules) else "no", passed, len(modules),
                 sum(lr.modules[m].awaiting for m in modules), lr.status,
-                "yes" if lr.status == analysis.ELIGIBLE else ("pending" if lr.status == analysis.PENDING else "no"),
+                ELIGIBILITY.get(lr.status, "no"),
                 lr.completion_date.isoformat() if lr.completion_date else ""]
         rows.append(row)
+    return header, rows
+
+
+def submission_rows(results: Results) -> tuple[list[str], list[list[Any]]]:
+    """One row per collected submission (the newest of each learner and module): its state and notes."""
+    header = ["learner_id", "module", "state", "notes", "submitted_at", "module_status", "grade_from"]
+    rows = []
+    for lr in results.learners:
+        for module in results.course.modules:
+            r = lr.modules[module.id]
+            if r.state is None:
+                continue
+            when = f"{r.state.submitted_at:%Y-%m-%d %H:%M:%S} UTC" if r.state.submitted_at else ""
+            rows.append([lr.id, module.id, r.state.state, "; ".join(r.state.notes), when, r.status, r.grade_from])
     return header, rows
 
 
@@ -190,123 +207,8 @@ def objective_rows(report: Report) -> tuple[list[str], list[list[Any]]]:
     return header, rows
 
 
-# --------------------------------------------------------------------------------------------------- Figures
-
-
-def _png(fig: Any) -> str:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _figure_html(png: str, alt: str, caption: str) -> str:
-    return (f'<figure><img src="data:image/png;base64,{png}" alt="{html.escape(alt)}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
-
-
-def distribution_figure(results: Results) -> str:
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    modules = results.course.modules
-    mark = 100 * results.course.pass_mark
-    fig = Figure(figsize=(3.2 * len(modules), 2.8))
-    axes = fig.subplots(1, len(modules), sharey=True, squeeze=False)[0]
-    described = []
-    for ax, module in zip(axes, modules, strict=True):
-        res = [lr.modules[module.id] for lr in results.learners]
-        final = [r.percent for r in res if r.status in (analysis.PASS, analysis.FAIL) and r.percent is not None]
-        bins = analysis.distribution(final, width=BIN)
-        ax.bar([lo for lo, _, _ in bins], [c for _, _, c in bins], width=BIN, align="edge", color="#4c78a8",
-               edgecolor="white")
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.axvline(mark, color="#b2182b", linestyle="--", linewidth=1.5)
-        ax.set_title(module.id)
-        ax.set_xlim(0, 100)
-        ax.set_xlabel("post-test score (%)")
-        pending = sum(r.status == analysis.PENDING for r in res)
-        passed = sum(r.status == analysis.PASS for r in res)
-        median = f"median {statistics.median(final):.0f}%" if final else "no final scores"
-        described.append(f"{module.id}: {len(final)} learners with final scores, {median}, {passed} at or above "
-                         f"the pass mark" + (f", {pending} pending manual grading" if pending else ""))
-    axes[0].set_ylabel("learners")
-    alt = (f"Histograms of post-test scores in {BIN:g}-point bins, one per module, with a dashed line at the "
-           f"{mark:.0f}% pass mark. " + "; ".join(described) + ".")
-    return _figure_html(_png(fig), alt, f"Post-test score distributions (dashed line: pass mark {mark:.0f}%).")
-
-
-def items_figure(report: Report, module: str) -> str:
-    from matplotlib.figure import Figure
-
-    items = report.results.items[module]
-    stats = report.items[module]
-    points = [(i, stats[i.grade_id]) for i in items if stats[i.grade_id].difficulty is not None]
-    fig = Figure(figsize=(5.5, 3.6))
-    ax = fig.subplots()
-    ax.axhline(0, color="#888888", linewidth=0.8)
-    labels: dict[tuple[float, float], list[str]] = {}
-    for item, s in points:
-        y = s.discrimination if s.discrimination is not None else 0.0
-        colour = "#b2182b" if s.flags else "#4c78a8"
-        if s.discrimination is None:  # undefined (no variation): a hollow square on the zero line
-            ax.scatter([s.difficulty], [y], facecolors="none", edgecolors=colour, marker="s")
-        else:
-            ax.scatter([s.difficulty], [y], color=colour, marker="D" if s.flags else "o")
-        labels.setdefault((round(s.difficulty, 2), round(y, 2)), []).append(item.item_id.rsplit(".", 1)[-1])
-    for (x, y), names in labels.items():  # items at the same point share one label
-        right = x > 0.8
-        ax.annotate(", ".join(names), (x, y), textcoords="offset points", xytext=(-4 if right else 4, 3),
-                    fontsize=8, ha="right" if right else "left")
-    ax.set_xlim(-0.05, 1.05)
-    ax.set_ylim(-1.05, 1.05)
-    ax.set_xlabel("difficulty (mean share of points earned)")
-    ax.set_ylabel("discrimination (point-biserial)")
-    flagged = [f"{i.item_id} ({', '.join(s.flags)})" for i, s in points if s.flags]
-    described = "; ".join(f"{i.item_id} difficulty {s.difficulty:.2f}, discrimination "
-                          + (f"{s.discrimination:.2f}" if s.discrimination is not None else "undefined")
-                          for i, s in points)
-    alt = (f"Scatter plot of the {len(points)} {module} post-test items: difficulty on the horizontal axis, "
-           f"discrimination on the vertical axis, flagged items in red, items whose discrimination is undefined "
-           f"(everyone scored alike) as hollow squares on the zero line. {described}. "
-           + (f"Flagged: {'; '.join(flagged)}." if flagged else "No item is flagged."))
-    return _figure_html(_png(fig), alt, f"{module}: item difficulty against discrimination (red: flagged; "
-                        "hollow squares: discrimination undefined).")
-
-
-def objectives_figure(report: Report) -> str:
-    from matplotlib.figure import Figure
-
-    rows = [(objective, m) for module in report.results.course.modules
-            for objective, m in sorted(report.mastery[module.id].items()) if m.mean_percent is not None]
-    mark = 100 * report.results.course.pass_mark
-    fig = Figure(figsize=(7, 0.35 * max(len(rows), 3) + 1))
-    ax = fig.subplots()
-    ax.barh([o for o, _ in rows][::-1], [m.mean_percent for _, m in rows][::-1], color="#4c78a8")
-    ax.axvline(mark, color="#b2182b", linestyle="--", linewidth=1.5)
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("mean share of the objective's post-test points (%)")
-    alt = ("Horizontal bar chart of the mean post-test score per learning objective, with a dashed line at the "
-           f"{mark:.0f}% pass mark: " + "; ".join(
-               f"{o} {m.mean_percent:.0f}% ({m.mastered} of {m.learners} learners at or above the pass mark)"
-               for o, m in rows) + ".") if rows else "No objective has graded results yet."
-    return _figure_html(_png(fig), alt, "Mastery by learning objective (dashed line: pass mark).")
-
-
 # ------------------------------------------------------------------------------------------------------ HTML
 
-CSS = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; color: #1a1a1a; }
-table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.9rem; }
-th, td { border: 1px solid #c8c8c8; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
-th { background: #f0f0f0; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.flag { color: #8b0000; font-weight: 600; }
-figure { margin: 1rem 0 2rem; } figure img { max-width: 100%; height: auto; }
-caption { text-align: left; font-weight: 600; padding-bottom: 0.25rem; }
-"""
 
 
 def _table(caption: str, header: list[str], rows: list[list[Any]], numeric: set[int] = frozenset()) -> str:
@@ -329,26 +231,33 @@ class _Raw(str):
     """Trusted HTML for a table cell."""
 
 
+def _status_class(status: str) -> str:
+    return {analysis.NEEDS_ATTENTION: "attention", analysis.ELIGIBLE: "eligible"}.get(status, "")
+
+
+def _environment() -> Any:
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.PackageLoader("empathy_ce.instructor", "templates"),
+                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
+
+
 def render(report: Report, generated: dt.datetime) -> str:
+    """report.html: learners needing attention first, then learners, modules, objectives and items."""
+    from markupsafe import Markup
+
     results = report.results
     course = results.course
     status = Counter(lr.status for lr in results.learners)
-    parts = [f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Gradebook report: "
-             f"{html.escape(course.title)}</title><style>{CSS}</style></head><body><main>",
-             f"<h1>Gradebook report: {html.escape(course.title)}</h1>",
-             f"<p>Generated {generated:%Y-%m-%d %H:%M} UTC from nbgrader's gradebook. A module is passed with at "
-             f"least {100 * course.pass_mark:.0f}% of its post-test points; only post-test notebooks count. "
-             f"Written answers not yet graded by hand make a module <em>pending</em>.</p>",
-             "<h2>Summary</h2>",
-             _table("Learners by certificate eligibility", ["status", "learners"],
-                    [[s, status.get(s, 0)] for s in (analysis.ELIGIBLE, analysis.PENDING, analysis.INCOMPLETE,
-                                                     analysis.NOT_ELIGIBLE)], {1})]
+    attention = [{"learner": lr, "module": m.id, "result": lr.modules[m.id]} for lr in results.learners
+                 for m in course.modules if lr.modules[m.id].state and lr.modules[m.id].state.notes]
+    attention.sort(key=lambda row: (not row["result"].state.needs_attention, row["learner"].id, row["module"]))
     header, rows = module_rows(results)
-    parts += ["<h2>Modules</h2>", _table("Post-test results by module", header, rows, {2, 3, 4, 5, 6, 7, 8, 9}),
-              distribution_figure(results)]
-    parts.append("<h2>Items</h2><p>Difficulty is the mean share of an item's points earned; discrimination is the "
-                 "point-biserial correlation of the item score with the rest of the test. Flags mark items with "
-                 "negative discrimination, or that nobody or everybody answered fully right.</p>")
+    modules_table = _table("Post-test results by module", header, rows, {2, 3, 4, 5, 6, 7, 8, 9})
+    header, rows = objective_rows(report)
+    objectives_table = _table("Mastery by objective (learners at or above the pass mark on the objective's items)",
+                              header, rows, {3, 4, 5, 6, 7, 8})
+    sections = []
     for module in course.modules:
         stats = report.items[module.id]
         rows = []
@@ -357,26 +266,28 @@ def render(report: Report, generated: dt.datetime) -> str:
             flags = _Raw("".join(f'<span class="flag">{html.escape(f)}</span> ' for f in s.flags))
             rows.append([item.item_id, item.kind, item.objective or "", _fmt(item.max_points, 1), s.n,
                          _fmt(s.difficulty, 2), _fmt(s.discrimination, 2), s.full_credit, flags])
-        parts.append(f"<h3>{html.escape(module.title)} ({module.id})</h3>")
-        parts.append(_table(f"{module.id} post-test items",
-                            ["item", "kind", "objective", "points", "learners", "difficulty", "discrimination",
-                             "full credit", "flags"], rows, {3, 4, 5, 6, 7}))
-        if any(s.difficulty is not None for s in stats.values()):
-            parts.append(items_figure(report, module.id))
+        table = _table(f"{module.id} post-test items", ["item", "kind", "objective", "points", "learners",
+                                                         "difficulty", "discrimination", "full credit", "flags"],
+                       rows, {3, 4, 5, 6, 7})
+        figure = items_figure(report, module.id) if any(s.difficulty is not None for s in stats.values()) else ""
         options = [d for d in report.distractors if d.module == module.id]
+        choices = ""
         if options:
             rows = [[d.item, d.option + (" (key)" if d.is_key else ""), _Raw(markdown(d.label, inline=True))
                      if d.label else "", d.count, _fmt(100 * d.count / d.learners if d.learners else None, 1)]
                     for d in options]
-            parts.append(_table(f"{module.id}: choices made on choice items (from answer files)",
-                                ["item", "option", "label", "learners", "% of learners"], rows, {3, 4}))
-    parts.append("<h2>Learning objectives</h2>")
-    header, rows = objective_rows(report)
-    parts += [_table("Mastery by objective (learners at or above the pass mark on the objective's items)",
-                     header, rows, {3, 4, 5, 6, 7, 8}), objectives_figure(report)]
-    header, rows = learner_rows(results)
-    parts += ["<h2>Learners</h2>", _table("Every learner in the gradebook", header, rows), "</main></body></html>"]
-    return "\n".join(parts)
+            choices = _table(f"{module.id}: choices made on choice items (from answer files)",
+                             ["item", "option", "label", "learners", "% of learners"], rows, {3, 4})
+        sections.append({"id": module.id, "title": module.title, "table": Markup(table), "figure": Markup(figure),
+                         "choices": Markup(choices)})
+    order = (analysis.NEEDS_ATTENTION, analysis.ELIGIBLE, analysis.PENDING, analysis.INCOMPLETE, analysis.NOT_ELIGIBLE)
+    return _environment().get_template("report.html.j2").render(
+        course=course, generated=generated, attention=attention, learners=results.learners, modules=course.modules,
+        status_counts=[(name, status.get(name, 0)) for name in order],
+        status_class=_status_class, eligibility=lambda st: ELIGIBILITY.get(st, "no"),
+        tables={"modules": Markup(modules_table), "objectives": Markup(objectives_table)},
+        figures={"distribution": Markup(distribution_figure(results)), "objectives": Markup(objectives_figure(report))},
+        item_sections=sections)
 
 
 def write(report: Report, folder: Path, generated: dt.datetime | None = None) -> list[Path]:
@@ -385,6 +296,7 @@ def write(report: Report, folder: Path, generated: dt.datetime | None = None) ->
     generated = generated or dt.datetime.now(dt.UTC)
     written = []
     for name, (header, rows) in {"learners.csv": learner_rows(report.results),
+                                 "submissions.csv": submission_rows(report.results),
                                  "modules.csv": module_rows(report.results),
                                  "distribution.csv": distribution_rows(report.results),
                                  "items.csv": item_rows(report), "distractors.csv": distractor_rows(report),
@@ -402,4 +314,6 @@ def summary_line(report: Report) -> str:
     flagged = sum(bool(s.flags) for module in report.items.values() for s in module.values())
     return (f"{len(report.results.learners)} learners: {status[analysis.ELIGIBLE]} eligible for a certificate, "
             f"{status[analysis.PENDING]} pending manual grading, {status[analysis.INCOMPLETE]} incomplete, "
-            f"{status[analysis.NOT_ELIGIBLE]} not eligible; {flagged} items flagged")
+            f"{status[analysis.NOT_ELIGIBLE]} not eligible"
+            + (f", {status[analysis.NEEDS_ATTENTION]} needing attention (certificates held)"
+               if status[analysis.NEEDS_ATTENTION] else "") + f"; {flagged} items flagged")

@@ -31,7 +31,7 @@ from traitlets.config import Config
 from .. import cells
 from .. import course as course_model
 from ..answers import FILENAME, AnswerFileError, parse
-from . import analysis, configuration
+from . import analysis, configuration, notes
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,12 @@ class ModuleResult:
     timestamp: dt.datetime | None = None
     grades: dict[str, float | None] = field(default_factory=dict)  # grade id -> points, None while awaiting
     status: str = analysis.MISSING
+    state: notes.State | None = None  # what happened to the newest collected submission (see notes)
+
+    @property
+    def grade_from(self) -> str:
+        """Which submission the shown grade came from, when that is not the newest one."""
+        return notes.superseded(self.state, self.timestamp if self.submitted else None)
 
     @property
     def percent(self) -> float | None:
@@ -136,6 +142,7 @@ def load(root: Path, config: Config | None = None) -> Results:
             items[module.id] = _items(gb, course, module)
         rows = _grade_rows(gb, [(m.id, m.posttest) for m in course.modules])
         students = [(s.id, s.first_name, s.last_name, s.email) for s in gb.db.query(Student).order_by(Student.id)]
+        expect = notes.expected(gb, course)
     learners = {sid: Learner(sid, first, last, email, {m.id: ModuleResult(m.id) for m in course.modules})
                 for sid, first, last, email in students}
     modules = {m.id: m for m in course.modules}
@@ -161,8 +168,10 @@ def load(root: Path, config: Config | None = None) -> Results:
             result.max_points = sum(item.max_points for item in items[module.id])
             if result.submitted:
                 result.score = max(0.0, round(result.score - result.penalty, 6))
+            result.state = notes.inspect(coursedir, expect, module, learner.id)
             result.status = analysis.module_status(result.submitted, result.score, result.max_points,
-                                                   result.awaiting, course.pass_mark)
+                                                   result.awaiting, course.pass_mark,
+                                                   needs_attention=bool(result.state and result.state.needs_attention))
         learner.status = analysis.learner_status([learner.modules[m.id].status for m in course.modules])
     return Results(course, coursedir, items, sorted(learners.values(), key=lambda x: x.id))
 
