@@ -10,6 +10,7 @@ from pathlib import Path
 import bibtexparser
 import nbformat
 import pytest
+import yaml
 from conftest import ROOT
 
 from empathy_ce import cells, citations
@@ -82,6 +83,24 @@ def test_every_objective_is_assessed_by_at_least_two_graded_items(module: course
         for spec, _ in cells.notebook_items(COURSE.source(module, module_nb)):
             assert spec["objective"] in module.objectives, spec["id"]
             assert spec["id"].startswith(f"{module.id}."), spec["id"]
+
+
+@pytest.mark.parametrize("module", COURSE.modules, ids=lambda m: m.id)
+def test_every_objective_part_is_assessed_by_a_graded_item(module: course_model.Module):
+    """course/modules/<id>.yml splits each objective into parts; each part names the post-test items that assess it."""
+    parts = yaml.safe_load((ROOT / "course" / "modules" / f"{module.id}.yml").read_text("utf-8"))["parts"]
+    graded = {s["id"]: s for s in posttest_items(module) if s["mode"] == "assessment"}
+    assert set(parts) == set(module.objectives), "every objective, and only objectives, are split into parts"
+    for objective, listed in parts.items():
+        assert listed, f"{objective} has no parts"
+        for part in listed:
+            assert part["part"].strip() and part["items"], f"{objective}: {part}"
+            for item_id in part["items"]:
+                assert item_id in graded, f"{objective} part {part['part']!r}: {item_id} is not a graded post-test item"
+                assert graded[item_id]["objective"] == objective, f"{item_id} is linked to another objective"
+        covered = {item_id for part in listed for item_id in part["items"]}
+        linked = {i for i, s in graded.items() if s["objective"] == objective}
+        assert linked <= covered, f"{objective}: items {linked - covered} assess no listed part"
 
 
 @pytest.mark.parametrize("module", COURSE.modules, ids=lambda m: m.id)
