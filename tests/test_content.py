@@ -182,3 +182,38 @@ def test_every_item_builds_its_widget(module: course_model.Module, name: str):
     for spec, _ in items:
         view = ItemWidget(spec=front_end_spec(validate_item(spec))).spec
         assert view["prompt"] and "[@" not in json.dumps(view), spec["id"]  # citations shown as (Author, year)
+
+
+@pytest.mark.parametrize(("module", "name"), NOTEBOOKS, ids=lambda x: getattr(x, "id", x))
+def test_notebooks_say_how_to_answer_and_submit(module: course_model.Module, name: str):
+    """First cell: how to make the items appear; post-tests: the real submit menu (there is no Assignments tab)."""
+    nb = nbformat.read(COURSE.source(module, name), as_version=4)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and "Run > Run All Cells" in first.source, name
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "Assignments tab" not in text.replace("**", ""), name
+    if name == module.posttest:
+        assert "Nbgrader > Assignment List" in first.source, name
+
+
+SENSITIVE = re.compile(r"\b(died|death|grief|bereave\w*|miscarriage|pregnancy loss|trauma\w*|violence|burnout|"
+                       r"earthquake|self-care plan)\b", re.I)
+
+
+@pytest.mark.parametrize(("module", "name"), NOTEBOOKS, ids=lambda x: getattr(x, "id", x))
+def test_content_note_where_vignettes_touch_hard_topics(module: course_model.Module, name: str):
+    """Vignettes about loss, trauma, violence or burnout get a note with where to find support (facts 6b)."""
+    nb = nbformat.read(COURSE.source(module, name), as_version=4)
+    contexts = " ".join(spec.get("context", "") + " " + spec.get("prompt", "")
+                        for spec, _ in cells.notebook_items(COURSE.source(module, name)))
+    if not SENSITIVE.search(contexts):
+        return
+    first = nb.cells[0].source
+    for needed in ("If this material affects you", "supervisor", "employee assistance program", "988",
+                   "findahelpline.com"):
+        assert needed in first, f"{name}: content note lacks {needed!r}"
+    for i, cell in enumerate(nb.cells):
+        spec = cells.item_spec(cell.source) if cell.cell_type == "code" else None
+        if spec and spec["kind"] == "text" and spec["mode"] == "practice" and "your own" in spec["prompt"]:
+            before = nb.cells[i - 1].source
+            assert "988" in before and "findahelpline.com" in before, f"{spec['id']}: no note before a self-check"
