@@ -217,3 +217,43 @@ def test_content_note_where_vignettes_touch_hard_topics(module: course_model.Mod
         if spec and spec["kind"] == "text" and spec["mode"] == "practice" and "your own" in spec["prompt"]:
             before = nb.cells[i - 1].source
             assert "988" in before and "findahelpline.com" in before, f"{spec['id']}: no note before a self-check"
+
+
+def posttest_page_output() -> str:
+    """What course/posttests.qmd prints: its Python chunks run as Quarto would run them, in order."""
+    import contextlib
+    import io
+    page = (ROOT / "course" / "posttests.qmd").read_text("utf-8")
+    out = io.StringIO()
+    scope: dict = {}
+    with contextlib.redirect_stdout(out), contextlib.chdir(ROOT / "course"):
+        for chunk in re.findall(r"```\{python\}\n(.*?)```", page, re.S):
+            exec(compile(chunk, "posttests.qmd", "exec"), scope)
+    return out.getvalue()
+
+
+def test_posttest_page_shows_a_few_samples_and_how_to_submit():
+    text = posttest_page_output()
+    keys = {k: v for m in COURSE.modules for path in [COURSE.source(m, m.posttest)]
+            for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"
+            for k, v in cells.keys(c.source).items()}
+    for module in COURSE.modules:
+        items = posttest_items(module)
+        shown = [s["id"] for s in items if s["prompt"].strip() in text]
+        assert 1 <= len(shown) <= 3 < len(items), f"{module.id}: shows {shown}"
+        assert f"exercises/{module.id}/{module.posttest}.ipynb" in text
+    assert "Nbgrader > Assignment List" in text and "Assignments* tab" not in text
+    for item_id, key in keys.items():
+        if isinstance(key, list):
+            assert json.dumps(key) not in text, item_id
+
+
+@pytest.mark.parametrize("module", COURSE.modules, ids=lambda m: m.id)
+def test_post_test_introduction_states_the_real_item_count_and_points(module: course_model.Module):
+    first = nbformat.read(COURSE.source(module, module.posttest), as_version=4).cells[0].source.replace("\n", " ")
+    stated = re.search(r"(\d+) items worth (\d+(?:\.\d+)?) points?( each)?", first)
+    items = posttest_items(module)
+    assert stated, f"{module.id}: the introduction does not say how many items and points"
+    assert int(stated[1]) == len(items), stated[0]
+    total = sum(s["points"] for s in items)
+    assert float(stated[2]) * (len(items) if stated[3] else 1) == total, stated[0]
