@@ -257,3 +257,16 @@ def test_post_test_introduction_states_the_real_item_count_and_points(module: co
     assert int(stated[1]) == len(items), stated[0]
     total = sum(s["points"] for s in items)
     assert float(stated[2]) * (len(items) if stated[3] else 1) == total, stated[0]
+
+
+@pytest.mark.parametrize("module", COURSE.modules, ids=lambda m: m.id)
+def test_every_graded_post_test_item_has_a_rationale_kept_out_of_the_release(module: course_model.Module):
+    """Feedback after grading shows why (issue 10); the reason can give the key away, so it lives in hidden tests."""
+    for cell in nbformat.read(COURSE.source(module, module.posttest), as_version=4).cells:
+        spec = cells.item_spec(cell.source) if cell.cell_type == "code" else None
+        if spec and spec["kind"] != "text":
+            hidden = cell.source.split("### BEGIN HIDDEN TESTS", 1)[-1]
+            why = " ".join(line[len("# Rationale:"):] for line in hidden.splitlines() if line.startswith("# Rationale:"))
+            assert len(why.split()) >= 25, f"{spec['id']}: rationale too short or missing"
+    released = COURSE.release(module, module.posttest).read_text("utf-8")
+    assert "# Rationale:" not in released and "BEGIN HIDDEN TESTS" not in released
