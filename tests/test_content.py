@@ -270,3 +270,16 @@ def test_every_graded_post_test_item_has_a_rationale_kept_out_of_the_release(mod
             assert len(why.split()) >= 15, f"{spec['id']}: rationale too short or missing"
     released = COURSE.release(module, module.posttest).read_text("utf-8")
     assert "# Rationale:" not in released and "BEGIN HIDDEN TESTS" not in released
+
+
+@pytest.mark.parametrize("module", COURSE.modules, ids=lambda m: m.id)
+def test_review_sections_name_real_headings_for_every_objective(module: course_model.Module):
+    """Feedback for a missed objective names where it is taught (the module file's `review` key)."""
+    review = yaml.safe_load((ROOT / "course" / "modules" / f"{module.id}.yml").read_text("utf-8"))["review"]
+    page = (ROOT / "course" / f"{module.id}.qmd").read_text("utf-8")
+    headings = {re.sub(r"[*_`]", "", h).strip() for h in re.findall(r"^#{2,4}\s+(.+?)\s*(?:\{[^}]*\})?$", page, re.M)}
+    assert set(review) == set(module.objectives)
+    for objective, sections in review.items():
+        assert sections, objective
+        for section in sections:
+            assert re.sub(r"[*_`]", "", section) in headings, f"{objective}: no heading {section!r} on {module.id}.qmd"
