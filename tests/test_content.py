@@ -10,6 +10,7 @@ from pathlib import Path
 import bibtexparser
 import nbformat
 import pytest
+import yaml
 from conftest import ROOT
 
 from empathy_ce import cells, citations
@@ -82,6 +83,24 @@ def test_every_objective_is_assessed_by_at_least_two_graded_items(module: course
         for spec, _ in cells.notebook_items(COURSE.source(module, module_nb)):
             assert spec["objective"] in module.objectives, spec["id"]
             assert spec["id"].startswith(f"{module.id}."), spec["id"]
+
+
+@pytest.mark.parametrize("module", COURSE.modules, ids=lambda m: m.id)
+def test_every_objective_part_is_assessed_by_a_graded_item(module: course_model.Module):
+    """course/modules/<id>.yml splits each objective into parts; each part names the post-test items that assess it."""
+    parts = yaml.safe_load((ROOT / "course" / "modules" / f"{module.id}.yml").read_text("utf-8"))["parts"]
+    graded = {s["id"]: s for s in posttest_items(module) if s["mode"] == "assessment"}
+    assert set(parts) == set(module.objectives), "every objective, and only objectives, are split into parts"
+    for objective, listed in parts.items():
+        assert listed, f"{objective} has no parts"
+        for part in listed:
+            assert part["part"].strip() and part["items"], f"{objective}: {part}"
+            for item_id in part["items"]:
+                assert item_id in graded, f"{objective} part {part['part']!r}: {item_id} is not a graded post-test item"
+                assert graded[item_id]["objective"] == objective, f"{item_id} is linked to another objective"
+        covered = {item_id for part in listed for item_id in part["items"]}
+        linked = {i for i, s in graded.items() if s["objective"] == objective}
+        assert linked <= covered, f"{objective}: items {linked - covered} assess no listed part"
 
 
 @pytest.mark.parametrize("module", COURSE.modules, ids=lambda m: m.id)
@@ -163,3 +182,104 @@ def test_every_item_builds_its_widget(module: course_model.Module, name: str):
     for spec, _ in items:
         view = ItemWidget(spec=front_end_spec(validate_item(spec))).spec
         assert view["prompt"] and "[@" not in json.dumps(view), spec["id"]  # citations shown as (Author, year)
+
+
+@pytest.mark.parametrize(("module", "name"), NOTEBOOKS, ids=lambda x: getattr(x, "id", x))
+def test_notebooks_say_how_to_answer_and_submit(module: course_model.Module, name: str):
+    """First cell: how to make the items appear; post-tests: the real submit menu (there is no Assignments tab)."""
+    nb = nbformat.read(COURSE.source(module, name), as_version=4)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and "Run > Run All Cells" in first.source, name
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "Assignments tab" not in text.replace("**", ""), name
+    if name == module.posttest:
+        assert "Nbgrader > Assignment List" in first.source, name
+
+
+SENSITIVE = re.compile(r"\b(died|death|grief|bereave\w*|miscarriage|pregnancy loss|trauma\w*|violence|burnout|"
+                       r"earthquake|self-care plan)\b", re.I)
+
+
+@pytest.mark.parametrize(("module", "name"), NOTEBOOKS, ids=lambda x: getattr(x, "id", x))
+def test_content_note_where_vignettes_touch_hard_topics(module: course_model.Module, name: str):
+    """Vignettes about loss, trauma, violence or burnout get a note with where to find support (facts 6b)."""
+    nb = nbformat.read(COURSE.source(module, name), as_version=4)
+    contexts = " ".join(spec.get("context", "") + " " + spec.get("prompt", "")
+                        for spec, _ in cells.notebook_items(COURSE.source(module, name)))
+    if not SENSITIVE.search(contexts):
+        return
+    first = nb.cells[0].source
+    for needed in ("If this material affects you", "supervisor", "employee assistance program", "988",
+                   "findahelpline.com"):
+        assert needed in first, f"{name}: content note lacks {needed!r}"
+    for i, cell in enumerate(nb.cells):
+        spec = cells.item_spec(cell.source) if cell.cell_type == "code" else None
+        if spec and spec["kind"] == "text" and spec["mode"] == "practice" and "your own" in spec["prompt"]:
+            before = nb.cells[i - 1].source
+            assert "988" in before and "findahelpline.com" in before, f"{spec['id']}: no note before a self-check"
+
+
+def posttest_page_output() -> str:
+    """What course/posttests.qmd prints: its Python chunks run as Quarto would run them, in order."""
+    import contextlib
+    import io
+    page = (ROOT / "course" / "posttests.qmd").read_text("utf-8")
+    out = io.StringIO()
+    scope: dict = {}
+    with contextlib.redirect_stdout(out), contextlib.chdir(ROOT / "course"):
+        for chunk in re.findall(r"```\{python\}\n(.*?)```", page, re.S):
+            exec(compile(chunk, "posttests.qmd", "exec"), scope)
+    return out.getvalue()
+
+
+def test_posttest_page_shows_a_few_samples_and_how_to_submit():
+    text = posttest_page_output()
+    keys = {k: v for m in COURSE.modules for path in [COURSE.source(m, m.posttest)]
+            for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"
+            for k, v in cells.keys(c.source).items()}
+    for module in COURSE.modules:
+        items = posttest_items(module)
+        shown = [s["id"] for s in items if s["prompt"].strip() in text]
+        assert 1 <= len(shown) <= 3 < len(items), f"{module.id}: shows {shown}"
+        assert f"exercises/{module.id}/{module.posttest}.ipynb" in text
+    assert "Nbgrader > Assignment List" in text and "Assignments* tab" not in text
+    for item_id, key in keys.items():
+        if isinstance(key, list):
+            assert json.dumps(key) not in text, item_id
+
+
+@pytest.mark.parametrize("module", COURSE.modules, ids=lambda m: m.id)
+def test_post_test_introduction_states_the_real_item_count_and_points(module: course_model.Module):
+    first = nbformat.read(COURSE.source(module, module.posttest), as_version=4).cells[0].source.replace("\n", " ")
+    stated = re.search(r"(\d+) items worth (\d+(?:\.\d+)?) points?( each)?", first)
+    items = posttest_items(module)
+    assert stated, f"{module.id}: the introduction does not say how many items and points"
+    assert int(stated[1]) == len(items), stated[0]
+    total = sum(s["points"] for s in items)
+    assert float(stated[2]) * (len(items) if stated[3] else 1) == total, stated[0]
+
+
+@pytest.mark.parametrize("module", COURSE.modules, ids=lambda m: m.id)
+def test_every_graded_post_test_item_has_a_rationale_kept_out_of_the_release(module: course_model.Module):
+    """Feedback after grading shows why (issue 10); the reason can give the key away, so it lives in hidden tests."""
+    for cell in nbformat.read(COURSE.source(module, module.posttest), as_version=4).cells:
+        spec = cells.item_spec(cell.source) if cell.cell_type == "code" else None
+        if spec and spec["kind"] != "text":
+            hidden = cell.source.split("### BEGIN HIDDEN TESTS", 1)[-1]
+            why = " ".join(line[12:] for line in hidden.splitlines() if line.startswith("# Rationale:"))
+            assert len(why.split()) >= 15, f"{spec['id']}: rationale too short or missing"
+    released = COURSE.release(module, module.posttest).read_text("utf-8")
+    assert "# Rationale:" not in released and "BEGIN HIDDEN TESTS" not in released
+
+
+@pytest.mark.parametrize("module", COURSE.modules, ids=lambda m: m.id)
+def test_review_sections_name_real_headings_for_every_objective(module: course_model.Module):
+    """Feedback for a missed objective names where it is taught (the module file's `review` key)."""
+    review = yaml.safe_load((ROOT / "course" / "modules" / f"{module.id}.yml").read_text("utf-8"))["review"]
+    page = (ROOT / "course" / f"{module.id}.qmd").read_text("utf-8")
+    headings = {re.sub(r"[*_`]", "", h).strip() for h in re.findall(r"^#{2,4}\s+(.+?)\s*(?:\{[^}]*\})?$", page, re.M)}
+    assert set(review) == set(module.objectives)
+    for objective, sections in review.items():
+        assert sections, objective
+        for section in sections:
+            assert re.sub(r"[*_`]", "", section) in headings, f"{objective}: no heading {section!r} on {module.id}.qmd"

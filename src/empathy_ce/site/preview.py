@@ -94,8 +94,18 @@ def item_markdown(number: int, spec: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def posttest_preview(module_id: str, root: Path | None = None) -> str:
-    """A module's post-test as a read-only preview, with how to take and submit it in JupyterLab."""
+def sample_items(items: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
+    """A few items to show in advance: the first, then the first of each other kind, up to count."""
+    chosen: list[dict[str, Any]] = []
+    for spec in items:
+        if len(chosen) < count and all(spec["kind"] != c["kind"] for c in chosen):
+            chosen.append(spec)
+    return chosen
+
+
+def posttest_preview(module_id: str, root: Path | None = None, samples: int | None = None) -> str:
+    """How to take and submit a module's post-test in JupyterLab, with its items read-only: every item, or only
+    `samples` of them (the site shows a few, so that graded items are not all known in advance)."""
     course = course_model.load(root)
     module = next(m for m in course.modules if m.id == module_id)
     number = course.modules.index(module) + 1
@@ -103,6 +113,7 @@ def posttest_preview(module_id: str, root: Path | None = None) -> str:
     items = [spec for spec, _ in cells.notebook_items(release) if spec.get("mode") == "assessment"]
     total = sum(spec.get("points", 0) for spec in items)
     notebook = release.relative_to(course.root).as_posix()
+    shown = sample_items(items, samples) if samples else items
     parts = [
         f"## Module {number}: {module.title} {{#posttest-{module.id}}}",
         "",
@@ -110,18 +121,20 @@ def posttest_preview(module_id: str, root: Path | None = None) -> str:
         "## Preview only: take and submit this post-test in JupyterLab",
         f"This website cannot take your answers. Open `{notebook}` in JupyterLab, choose *Run > Run All Cells*, "
         "and answer each item by clicking or typing; your answers are saved as you go. When you have finished, "
-        "submit the notebook from the *Assignments* tab. "
+        "save the notebook, choose *Nbgrader > Assignment List* from the menu and click *Submit* next to this "
+        "module. "
         f"The post-test has {len(items)} items worth {_points(total)}; the pass mark is "
         f"{course.pass_mark:.0%} ({course.pass_mark * total:g} of {_points(total)}).",
         ":::",
         "",
-        f"Study the [module page]({module.id}.qmd) and its practice exercises first.",
+        f"Study the [module page]({module.id}.qmd) and its practice exercises first."
+        + (f" Sample items ({len(shown)} of {len(items)}):" if samples else ""),
         "",
     ]
-    parts += [item_markdown(i, spec) for i, spec in enumerate(items, start=1)]
+    parts += [item_markdown(i, spec) for i, spec in enumerate(shown, start=1)]
     return "\n".join(parts) + "\n"
 
 
-def all_posttest_previews(root: Path | None = None) -> str:
+def all_posttest_previews(root: Path | None = None, samples: int | None = None) -> str:
     course = course_model.load(root)
-    return "\n".join(posttest_preview(m.id, root) for m in course.modules)
+    return "\n".join(posttest_preview(m.id, root, samples) for m in course.modules)
