@@ -24,6 +24,7 @@ from instructor_course import PROVIDER
 from empathy_ce import contact_hours, front_matter
 from empathy_ce import course as course_model
 from empathy_ce.instructor import certificates
+from empathy_ce.site import preview
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = course_model.load(ROOT)
@@ -101,8 +102,9 @@ def test_contact_hours_need_stated_assumptions_for_every_item_kind(tmp_path: Pat
 
 def test_provider_details_are_placeholders_that_block_certificates():
     missing = certificates.placeholders(COURSE.provider)
-    for name in ("authors", "reviewers", "conflicts_of_interest", "original_release", "last_review", "next_review",
-                 "record_retention", "refund_policy", "grievance_policy", "accommodation", "posttest_attempts"):
+    for name in ("authors", "reviewers", "conflicts_of_interest", "commercial_support", "original_release",
+                 "last_review", "next_review", "record_retention", "refund_policy", "grievance_policy",
+                 "accommodation", "posttest_attempts"):
         assert f"provider.{name}" in missing, name
     markdown = front_matter.front_matter(ROOT)
     assert markdown.count(front_matter.NOT_SET) >= len(certificates.PROVIDER_FIELDS) - 3
@@ -115,6 +117,27 @@ def test_set_provider_details_are_shown_and_nothing_is_marked_unset(tmp_path: Pa
     assert front_matter.NOT_SET not in markdown
     for name in ("authors", "reviewers", "record_retention", "refund_policy", "accommodation", "next_review"):
         assert PROVIDER[name] in markdown, name
+
+
+def test_commercial_support_is_the_providers_to_attest():
+    assert "commercial_support" not in COURSE.raw, "commercial support is a provider detail (provider.*)"
+    assert "commercial_support" in certificates.PROVIDER_FIELDS
+    suggested = COURSE.provider["commercial_support"]
+    assert "provider.commercial_support" in certificates.placeholders(COURSE.provider) and '"None."' in suggested
+
+
+def test_home_page_summary_never_shows_placeholder_text_as_provider_details(tmp_path: Path):
+    summary = preview.at_a_glance(ROOT)
+    provider_lines = [line for line in summary.splitlines() if line.startswith(("- **Provider:**", "- **Approval:**"))]
+    assert len(provider_lines) == 2
+    for line in provider_lines:
+        assert front_matter.NOT_SET in line and "before issuing" not in line, line
+    root = copy_course(tmp_path / "course")
+    set_provider(root, PROVIDER)
+    summary = preview.at_a_glance(root)
+    assert f"- **Provider:** {PROVIDER['name']}" in summary
+    assert f"- **Approval:** {PROVIDER['approval_statement']} {PROVIDER['approval_number']}" in summary
+    assert front_matter.NOT_SET not in summary
 
 
 # ------------------------------------------------------------------------------------- the real home page
@@ -157,12 +180,13 @@ def test_rendered_home_page_shows_the_front_matter(rendered_home: str):
         assert field_text(page, name), name
     assert COURSE.raw["level"] in field_text(page, "level")
     assert "graduate degree" in field_text(page, "prerequisites")
-    assert "None." in field_text(page, "commercial-support")
     hours = field_text(page, "contact-hours")
     computed = contact_hours.total_hours(contact_hours.compute(ROOT))
     assert f"{COURSE.contact_hours:.1f} contact hours" in hours and f"{computed:.1f} hours" in hours
     assert "200 words a minute" in hours
-    for name in ("authors", "reviewers", "conflicts", "dates", "refunds", "grievances", "accommodation"):
+    # Only the provider can attest that there is no commercial support: the course does not say "None" for them.
+    for name in ("authors", "reviewers", "conflicts", "commercial-support", "dates", "refunds", "grievances",
+                 "accommodation"):
         assert "Not yet set by the course provider" in field_text(page, name), name
     privacy = field_text(page, "privacy")
     assert "post-test answers" in privacy and "practice answers" in privacy and "never submitted" in privacy
@@ -189,3 +213,4 @@ def test_rendered_home_page_shows_provider_details_once_set(tmp_path: Path):
     assert PROVIDER["authors"] in field_text(page, "authors")
     assert PROVIDER["next_review"] in field_text(page, "dates")
     assert PROVIDER["record_retention"] in field_text(page, "privacy")
+    assert PROVIDER["commercial_support"] in field_text(page, "commercial-support")

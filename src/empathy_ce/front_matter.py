@@ -46,7 +46,7 @@ TEMPLATE = """\
 :::
 
 ::: {#fm-commercial-support .front-matter-field}
-**Commercial support:** {{ raw.commercial_support }}
+**Commercial support:** {{ field("commercial_support") }}
 :::
 
 ### How the contact hours were set
@@ -127,6 +127,11 @@ format ({{ raw.delivery }}) and the provider's approval statement.
 """
 
 
+def provider_field(provider: dict[str, str], name: str) -> str:
+    """A provider detail as a learner should read it: its value once set, else the words "not yet set"."""
+    return NOT_SET if f"provider.{name}" in placeholders(provider) else str(provider[name]).strip()
+
+
 def _per_item(minutes: dict[str, float]) -> str:
     names = {"single": "one choice", "multiple": "several choices", "rating": "a rating", "ordering": "an ordering",
              "numeric": "a calculation", "text": "a written answer"}
@@ -137,10 +142,9 @@ def front_matter(root: Path | None = None) -> str:
     """Markdown for the home page's front matter, from course/course.yml and the computed contact hours."""
     course = course_model.load(root)
     provider = course.provider
-    missing = set(placeholders(provider))
 
     def field(name: str) -> str:
-        return NOT_SET if f"provider.{name}" in missing else str(provider[name]).strip()
+        return provider_field(provider, name)
 
     times = contact_hours.compute(course.root)
     assumptions = contact_hours.Assumptions.from_course(course)
