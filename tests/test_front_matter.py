@@ -83,6 +83,27 @@ def test_contact_hours_follow_the_material(tmp_path: Path):
     assert after.reading_minutes == pytest.approx(before.reading_minutes + 2000 / rate)
 
 
+def test_module_pages_state_the_contact_time_the_script_computes():
+    """Each page's "Estimated contact time" is printed by the script at render time, never typed by hand."""
+    computed = {t.id: t for t in contact_hours.compute(ROOT)}
+    for module in COURSE.modules:
+        text = (ROOT / "course" / f"{module.id}.qmd").read_text("utf-8")
+        start = text.index("## Estimated contact time")
+        section = text[start:text.index("\n## ", start + 1)]
+        assert f'contact_time_note("{module.id}")' in section and "output: asis" in section, module.id
+        assert not re.search(r"\b\d+ minutes\b", section), f"{module.id}: hand-written minutes in {section!r}"
+        parts = contact_hours.breakdown(module.id, ROOT)
+        whole = computed[module.id]
+        assert sum(parts.values()) == pytest.approx(whole.reading_minutes + whole.exercise_minutes)
+        assert ("data" in parts) == bool(module.data)
+        note = contact_hours.contact_time_note(module.id, ROOT)
+        assert f"**{module.contact_hours:.1f} contact hour" in note
+        assert f"{round(parts['posttest'])} minutes for the graded post-test" in note
+        assert f"about {sum(round(v) for v in parts.values())} minutes in all" in note
+    with pytest.raises(ValueError, match="lists no module 'nonesuch'"):
+        contact_hours.breakdown("nonesuch", ROOT)
+
+
 def test_contact_hours_need_stated_assumptions_for_every_item_kind(tmp_path: Path):
     root = copy_course(tmp_path / "course")
     path = root / "course" / "course.yml"
