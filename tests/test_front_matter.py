@@ -140,6 +140,18 @@ def test_set_provider_details_are_shown_and_nothing_is_marked_unset(tmp_path: Pa
         assert PROVIDER[name] in markdown, name
 
 
+def test_home_page_and_instructor_guide_name_every_certificate_field():
+    """What certificates.py prints (course title, name, date, hours, delivery format, approval statement and
+    number) is what the home page promises and what the instructor guide tells the provider."""
+    guide = re.sub(r"\s+", " ", (ROOT / "course" / "instructor.qmd").read_text("utf-8"))
+    home = re.sub(r"\s+", " ", front_matter.front_matter(ROOT))
+    for text in (guide, home):
+        certificate = text[text.index("certificate of completion"):][:600]
+        for must in ("course title", "name", "date", "contact hours", "delivery format", "approval statement and number"):
+            assert must in certificate, (must, certificate)
+    assert "commercial support" in guide
+
+
 def test_commercial_support_is_the_providers_to_attest():
     assert "commercial_support" not in COURSE.raw, "commercial support is a provider detail (provider.*)"
     assert "commercial_support" in certificates.PROVIDER_FIELDS

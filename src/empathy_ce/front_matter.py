@@ -75,8 +75,8 @@ source. The declared hours must stay within 10% of the computed figure.
 ::: {#fm-certificate .front-matter-field}
 Pass the graded post-test of every module (at least {{ "%.0f"|format(raw.pass_mark * 100) }}% of each post-test's
 points). Your instructor grades the post-tests with nbgrader and confirms the grades, and the course provider then
-issues a certificate of completion stating the course title, your completion date, the contact hours, the delivery
-format ({{ raw.delivery }}) and the provider's approval statement.
+issues a certificate of completion stating your name, the course title, your completion date, the contact hours, the
+delivery format ({{ raw.delivery }}) and the provider's approval statement and number.
 
 - **Attempts allowed per post-test:** {{ field("posttest_attempts") }}
 - **How long records are kept:** {{ field("record_retention") }}
