@@ -24,6 +24,7 @@ from instructor_course import PROVIDER
 from empathy_ce import contact_hours, front_matter
 from empathy_ce import course as course_model
 from empathy_ce.instructor import certificates
+from empathy_ce.site import preview
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = course_model.load(ROOT)
@@ -82,6 +83,27 @@ def test_contact_hours_follow_the_material(tmp_path: Path):
     assert after.reading_minutes == pytest.approx(before.reading_minutes + 2000 / rate)
 
 
+def test_module_pages_state_the_contact_time_the_script_computes():
+    """Each page's "Estimated contact time" is printed by the script at render time, never typed by hand."""
+    computed = {t.id: t for t in contact_hours.compute(ROOT)}
+    for module in COURSE.modules:
+        text = (ROOT / "course" / f"{module.id}.qmd").read_text("utf-8")
+        start = text.index("## Estimated contact time")
+        section = text[start:text.index("\n## ", start + 1)]
+        assert f'contact_time_note("{module.id}")' in section and "output: asis" in section, module.id
+        assert not re.search(r"\b\d+ minutes\b", section), f"{module.id}: hand-written minutes in {section!r}"
+        parts = contact_hours.breakdown(module.id, ROOT)
+        whole = computed[module.id]
+        assert sum(parts.values()) == pytest.approx(whole.reading_minutes + whole.exercise_minutes)
+        assert ("data" in parts) == bool(module.data)
+        note = contact_hours.contact_time_note(module.id, ROOT)
+        assert f"**{module.contact_hours:.1f} contact hour" in note
+        assert f"{round(parts['posttest'])} minutes for the graded post-test" in note
+        assert f"about {sum(round(v) for v in parts.values())} minutes in all" in note
+    with pytest.raises(ValueError, match="lists no module 'nonesuch'"):
+        contact_hours.breakdown("nonesuch", ROOT)
+
+
 def test_contact_hours_need_stated_assumptions_for_every_item_kind(tmp_path: Path):
     root = copy_course(tmp_path / "course")
     path = root / "course" / "course.yml"
@@ -101,8 +123,9 @@ def test_contact_hours_need_stated_assumptions_for_every_item_kind(tmp_path: Pat
 
 def test_provider_details_are_placeholders_that_block_certificates():
     missing = certificates.placeholders(COURSE.provider)
-    for name in ("authors", "reviewers", "conflicts_of_interest", "original_release", "last_review", "next_review",
-                 "record_retention", "refund_policy", "grievance_policy", "accommodation", "posttest_attempts"):
+    for name in ("authors", "reviewers", "conflicts_of_interest", "commercial_support", "original_release",
+                 "last_review", "next_review", "record_retention", "refund_policy", "grievance_policy",
+                 "accommodation", "posttest_attempts"):
         assert f"provider.{name}" in missing, name
     markdown = front_matter.front_matter(ROOT)
     assert markdown.count(front_matter.NOT_SET) >= len(certificates.PROVIDER_FIELDS) - 3
@@ -115,6 +138,39 @@ def test_set_provider_details_are_shown_and_nothing_is_marked_unset(tmp_path: Pa
     assert front_matter.NOT_SET not in markdown
     for name in ("authors", "reviewers", "record_retention", "refund_policy", "accommodation", "next_review"):
         assert PROVIDER[name] in markdown, name
+
+
+def test_home_page_and_instructor_guide_name_every_certificate_field():
+    """What certificates.py prints (course title, name, date, hours, delivery format, approval statement and
+    number) is what the home page promises and what the instructor guide tells the provider."""
+    guide = re.sub(r"\s+", " ", (ROOT / "course" / "instructor.qmd").read_text("utf-8"))
+    home = re.sub(r"\s+", " ", front_matter.front_matter(ROOT))
+    for text in (guide, home):
+        certificate = text[text.index("certificate of completion"):][:600]
+        for must in ("course title", "name", "date", "contact hours", "delivery format", "approval statement and number"):
+            assert must in certificate, (must, certificate)
+    assert "commercial support" in guide
+
+
+def test_commercial_support_is_the_providers_to_attest():
+    assert "commercial_support" not in COURSE.raw, "commercial support is a provider detail (provider.*)"
+    assert "commercial_support" in certificates.PROVIDER_FIELDS
+    suggested = COURSE.provider["commercial_support"]
+    assert "provider.commercial_support" in certificates.placeholders(COURSE.provider) and '"None."' in suggested
+
+
+def test_home_page_summary_never_shows_placeholder_text_as_provider_details(tmp_path: Path):
+    summary = preview.at_a_glance(ROOT)
+    provider_lines = [line for line in summary.splitlines() if line.startswith(("- **Provider:**", "- **Approval:**"))]
+    assert len(provider_lines) == 2
+    for line in provider_lines:
+        assert front_matter.NOT_SET in line and "before issuing" not in line, line
+    root = copy_course(tmp_path / "course")
+    set_provider(root, PROVIDER)
+    summary = preview.at_a_glance(root)
+    assert f"- **Provider:** {PROVIDER['name']}" in summary
+    assert f"- **Approval:** {PROVIDER['approval_statement']} {PROVIDER['approval_number']}" in summary
+    assert front_matter.NOT_SET not in summary
 
 
 # ------------------------------------------------------------------------------------- the real home page
@@ -157,12 +213,13 @@ def test_rendered_home_page_shows_the_front_matter(rendered_home: str):
         assert field_text(page, name), name
     assert COURSE.raw["level"] in field_text(page, "level")
     assert "graduate degree" in field_text(page, "prerequisites")
-    assert "None." in field_text(page, "commercial-support")
     hours = field_text(page, "contact-hours")
     computed = contact_hours.total_hours(contact_hours.compute(ROOT))
     assert f"{COURSE.contact_hours:.1f} contact hours" in hours and f"{computed:.1f} hours" in hours
     assert "200 words a minute" in hours
-    for name in ("authors", "reviewers", "conflicts", "dates", "refunds", "grievances", "accommodation"):
+    # Only the provider can attest that there is no commercial support: the course does not say "None" for them.
+    for name in ("authors", "reviewers", "conflicts", "commercial-support", "dates", "refunds", "grievances",
+                 "accommodation"):
         assert "Not yet set by the course provider" in field_text(page, name), name
     privacy = field_text(page, "privacy")
     assert "post-test answers" in privacy and "practice answers" in privacy and "never submitted" in privacy
@@ -189,3 +246,4 @@ def test_rendered_home_page_shows_provider_details_once_set(tmp_path: Path):
     assert PROVIDER["authors"] in field_text(page, "authors")
     assert PROVIDER["next_review"] in field_text(page, "dates")
     assert PROVIDER["record_retention"] in field_text(page, "privacy")
+    assert PROVIDER["commercial_support"] in field_text(page, "commercial-support")

@@ -214,3 +214,44 @@ def test_pages_use_american_english():
         if words:
             found[page.name] = sorted(words)
     assert not found, f"British spellings on the pages: {found}"
+
+
+# Wording that followed a source clause by clause or swapped synonyms into its sentences (the CE reviewer's
+# second read of issue 10): the ethics codes' own sequences, Rogers's definitions, Decety and Jackson's
+# definition and the facts sheet's Carkhuff level list. Each idea is now explained in the course's own structure.
+ECHOES = {
+    "APA 3.05(a)": "cloud their objectivity",
+    "APA 2.06(b)": "limit, suspend or end",
+    "NASW 4.05": "reducing their workload or stopping practice",
+    "NASW 1.06(c)": "clear, fitting and culturally sensitive",
+    "ACA A.6.b": "unrestricted bartering",
+    "Rogers 1957": "almost like one's own",
+    "Rogers 1975 (essay)": "powerful and delicate",
+    "Rogers 1975 (definition)": "until that world feels familiar",
+    "Decety and Jackson": "keep track of which feelings belong to whom",
+    "Carkhuff level 1": "passes over the client's feelings and meaning",
+    "Carkhuff level 5": "stays fully alongside the client",
+}
+
+
+def test_pages_do_not_follow_source_wording():
+    found = []
+    for page in PAGES:
+        text = re.sub(r"\s+", " ", page.read_text("utf-8")).replace("’", "'")
+        found += [f"{page.name}: {source} ({phrase!r})" for source, phrase in ECHOES.items() if phrase in text]
+    assert not found, "pages follow a source's wording: " + "; ".join(found)
+
+
+def test_carkhuff_levels_are_described_once():
+    """The five levels' structure lives on the Module 1 page; other pages refer back to it."""
+    homes = [p.name for p in PAGES if re.search(r"Level 1 misses|at level 1 it", p.read_text("utf-8"))]
+    assert homes == [MODULE_PAGES[COURSE.modules[0].id].name], homes
+
+
+def test_sexual_relationship_rules_are_attributed_to_the_right_code():
+    """NASW 1.09 prohibits sexual contact with former clients too (no waiting period; the burden is the social
+    worker's), and "romantic" is ACA's word only (facts sheet 5.7)."""
+    text = re.sub(r"\s+", " ", BOUNDARIES.read_text("utf-8"))
+    assert re.search(r"NASW also prohibits sexual [^.]*former clients", text)
+    assert re.search(r"ACA's wording also covers romantic", text)
+    assert not re.search(r"All three prohibit sexual or romantic", text)

@@ -146,6 +146,48 @@ def report(times: list[ModuleTime]) -> str:
     return "\n".join(lines)
 
 
+def breakdown(module_id: str, root: Path | None = None) -> dict[str, float]:
+    """Minutes for one module, split as a learner plans them: the page, the practice sets, the data notebook (if
+    any) and the post-test. Each notebook's share is its text at the reading rate plus its items' minutes, so
+    the parts add up to the module's computed time."""
+    course = course_model.load(root)
+    assumptions = Assumptions.from_course(course)
+    module = next((m for m in course.modules if m.id == module_id), None)
+    if module is None:
+        raise ValueError(f"course/course.yml lists no module {module_id!r} (modules: "
+                         f"{', '.join(m.id for m in course.modules)})")
+
+    def notebook_minutes(name: str) -> float:
+        text, kinds = notebook_text(course.source(module, name))
+        return (count_words(text) / assumptions.words_per_minute
+                + sum(n * assumptions.minutes_per_item.get(k, 0.0) for k, n in kinds.items()))
+
+    page = count_words(page_text(course.root / "course" / f"{module.id}.qmd")) / assumptions.words_per_minute
+    parts = {"page": page, "practice": sum(notebook_minutes(n) for n in module.practice)}
+    if module.data:
+        parts["data"] = notebook_minutes(module.data)
+    parts["posttest"] = notebook_minutes(module.posttest)
+    return parts
+
+
+def contact_time_note(module_id: str, root: Path | None = None) -> str:
+    """The "Estimated contact time" paragraph of a module page, from the declared hours and this script's
+    estimate, so that the page can never state other numbers than the script (pages print it at render time)."""
+    course = course_model.load(root)
+    module = next(m for m in course.modules if m.id == module_id)
+    parts = {k: round(v) for k, v in breakdown(module_id, root).items()}
+    pieces = [f"about {parts['page']} minutes for reading the text of this page",
+              f"{parts['practice']} minutes for the practice exercises"]
+    if "data" in parts:
+        pieces.append(f"{parts['data']} minutes for the data exercise notebook")
+    pieces.append(f"{parts['posttest']} minutes for the graded post-test")
+    hours = module.contact_hours
+    return (f"This module carries **{hours:.1f} contact hour{'' if hours == 1 else 's'}**. The course's "
+            f"contact-hour script (see *How the contact hours were set* on the home page) estimates "
+            f"{', '.join(pieces[:-1])} and {pieces[-1]}: about {sum(parts.values())} minutes in all, counting the "
+            f"time to read each exercise's text and to answer it.\n")
+
+
 def main(argv: list[str]) -> None:
     print(report(compute(Path(argv[0]) if argv else None)))
 

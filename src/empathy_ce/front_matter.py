@@ -46,7 +46,7 @@ TEMPLATE = """\
 :::
 
 ::: {#fm-commercial-support .front-matter-field}
-**Commercial support:** {{ raw.commercial_support }}
+**Commercial support:** {{ field("commercial_support") }}
 :::
 
 ### How the contact hours were set
@@ -75,8 +75,8 @@ source. The declared hours must stay within 10% of the computed figure.
 ::: {#fm-certificate .front-matter-field}
 Pass the graded post-test of every module (at least {{ "%.0f"|format(raw.pass_mark * 100) }}% of each post-test's
 points). Your instructor grades the post-tests with nbgrader and confirms the grades, and the course provider then
-issues a certificate of completion stating the course title, your completion date, the contact hours, the delivery
-format ({{ raw.delivery }}) and the provider's approval statement.
+issues a certificate of completion stating your name, the course title, your completion date, the contact hours, the
+delivery format ({{ raw.delivery }}) and the provider's approval statement and number.
 
 - **Attempts allowed per post-test:** {{ field("posttest_attempts") }}
 - **How long records are kept:** {{ field("record_retention") }}
@@ -103,9 +103,10 @@ format ({{ raw.delivery }}) and the provider's approval statement.
 ### Technical requirements
 
 ::: {#fm-technical .front-matter-field}
-- **Modules and practice exercises:** a current web browser (for example Firefox, Chrome, Edge or Safari) with
-  JavaScript turned on. The pages work with a keyboard alone and with screen readers, and work offline once loaded.
-- **Graded post-tests:** JupyterLab with nbgrader's *Assignments* tab, provided by your instructor's course
+- **Modules and practice exercises:** a current web browser (for example Firefox, Chrome, Edge or Safari). The
+  pages can be read with JavaScript turned off; only the practice exercises' instant feedback needs it. The pages
+  work with a keyboard alone and with screen readers, and work offline once loaded.
+- **Graded post-tests:** JupyterLab with nbgrader (the *Nbgrader > Assignment List* menu), provided by your instructor's course
   server, or on your own computer with Python 3.11 or later (`make start` in the course folder).
 - No programming is needed: every answer is given by clicking, ordering, rating, typing a number or writing.
 :::
@@ -127,6 +128,11 @@ format ({{ raw.delivery }}) and the provider's approval statement.
 """
 
 
+def provider_field(provider: dict[str, str], name: str) -> str:
+    """A provider detail as a learner should read it: its value once set, else the words "not yet set"."""
+    return NOT_SET if f"provider.{name}" in placeholders(provider) else str(provider[name]).strip()
+
+
 def _per_item(minutes: dict[str, float]) -> str:
     names = {"single": "one choice", "multiple": "several choices", "rating": "a rating", "ordering": "an ordering",
              "numeric": "a calculation", "text": "a written answer"}
@@ -137,10 +143,9 @@ def front_matter(root: Path | None = None) -> str:
     """Markdown for the home page's front matter, from course/course.yml and the computed contact hours."""
     course = course_model.load(root)
     provider = course.provider
-    missing = set(placeholders(provider))
 
     def field(name: str) -> str:
-        return NOT_SET if f"provider.{name}" in missing else str(provider[name]).strip()
+        return provider_field(provider, name)
 
     times = contact_hours.compute(course.root)
     assumptions = contact_hours.Assumptions.from_course(course)

@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import cells
 from .. import course as course_model
+from ..front_matter import NOT_SET, provider_field
 
 KIND_HINTS = {
     "single": "Choose one answer.",
@@ -43,14 +44,17 @@ def at_a_glance(root: Path | None = None) -> str:
     course = course_model.load(root)
     raw = course.raw
     provider = course.provider
+    # Placeholder text never reaches the page as if it were a detail: it reads "not yet set" (front_matter.py).
+    statement, number = (provider_field(provider, name) for name in ("approval_statement", "approval_number"))
+    approval = NOT_SET if NOT_SET in (statement, number) else f"{statement} {number}"
     lines = [
         f"- **Audience:** {raw['audience']}",
         f"- **Format:** {course.delivery}, {len(course.modules)} modules, read on this website, with practice "
         "exercises in the page and a graded post-test per module in JupyterLab",
         f"- **Contact hours:** {_hours(course.contact_hours)} in total",
         f"- **Pass mark:** {course.pass_mark:.0%} of the points on each module's post-test",
-        f"- **Provider:** {provider.get('name', '')}",
-        f"- **Approval:** {provider.get('approval_statement', '')} {provider.get('approval_number', '')}",
+        f"- **Provider:** {provider_field(provider, 'name')}",
+        f"- **Approval:** {approval}",
     ]
     return "\n".join(lines) + "\n"
 
