@@ -52,6 +52,47 @@ function h(tag, attrs = {}, ...children) {
   return node;
 }
 
+// Option feedback written as "Not quite. ..." or "Correct: ..." would repeat the verdict shown above it.
+const LEADING_VERDICT = /^(\s*<p>)?\s*(correct|not quite|incorrect|partly correct|partially correct)\s*[.:!,;\u2014-]\s*/i;
+export function withoutVerdict(html) {
+  if (!html) return html;
+  return html.replace(LEADING_VERDICT, (_, p) => p || "").replace(/^(\s*<p>)?\s*([a-z])/, (_, p, c) => (p || "") + c.toUpperCase());
+}
+
+// The notebook's scroll position while JupyterLab's Run All moves the view to the last cell: a render that
+// arrives with no scrolling by the learner puts the view back where the learner was.
+const guarded = new WeakMap();
+function keepView(el) {
+  const scroller = el.closest(".jp-WindowedPanel-outer");
+  if (!scroller) return;
+  let guard = guarded.get(scroller);
+  if (!guard) {
+    guard = { top: scroller.scrollTop, until: 0, user: 0 };
+    const mine = () => (guard.user = Date.now());
+    for (const type of ["wheel", "touchstart", "keydown", "pointerdown"]) scroller.addEventListener(type, mine, { passive: true, capture: true });
+    scroller.addEventListener("scroll", () => {
+      const now = Date.now();
+      if (now < guard.until && now - guard.user > 1500) scroller.scrollTop = guard.top;
+      else guard.top = scroller.scrollTop;
+    });
+    guarded.set(scroller, guard);
+  }
+  if (Date.now() >= guard.until) guard.top = scroller.scrollTop; // a new run starts where the learner is
+  guard.until = Date.now() + 3000;
+}
+
+// One "n of m answered" line that stays in view at the bottom of the notebook while the learner works.
+function showProgress(el, text) {
+  const panel = el.closest(".jp-NotebookPanel");
+  if (!panel || !text) return;
+  let pill = panel.querySelector(":scope > .ece-progress-pill");
+  if (!pill) {
+    pill = h("p", { class: "ece-progress-pill", role: "status", "aria-live": "off" });
+    panel.append(pill);
+  }
+  pill.textContent = text;
+}
+
 function verdict(share) {
   if (share >= 1) return { cls: "correct", icon: "✓", word: "Correct." };
   if (share > 0) return { cls: "partial", icon: "◐", word: "Partly correct." };
@@ -73,6 +114,10 @@ function parseNumber(text) {
 function render({ model, el }) {
   const spec = model.get("spec");
   const practice = spec.mode === "practice";
+  const number = model.get("number") || 0;
+  const which = number ? ` to question ${number}` : "";
+  // A click or focus in the item is an answer, not a cell selection: JupyterLab must not select the cell.
+  for (const type of ["mousedown", "focusin", "dblclick"]) el.addEventListener(type, (event) => event.stopPropagation());
   const uid = `ece-${spec.id.replace(/\./g, "-")}-${++counter}`;
   const root = h("div", { class: `ece-item ece-kind-${spec.kind}`, "data-item": spec.id, "data-mode": spec.mode });
   const badge = practice ? "Practice" : `Post-test · ${spec.points} point${spec.points === 1 ? "" : "s"}`;
@@ -104,8 +149,10 @@ function render({ model, el }) {
     ];
   }
 
-  const checkButton = (onclick, text = "Check answer") =>
-    h("button", { type: "button", class: "ece-button", text: practice ? text : "Save answer", onclick });
+  const checkButton = (onclick, text = "Check answer") => {
+    const shown = practice ? text : "Save answer";
+    return h("button", { type: "button", class: "ece-button", text: shown, "aria-label": `${shown}${which}`, onclick });
+  };
 
   const body = h("div", { class: "ece-body" });
   const kind = spec.kind;
@@ -140,7 +187,7 @@ function render({ model, el }) {
       const detail =
         kind === "rating" && value !== spec.answer ? `The key rating is ${spec.answer}.` : "";
       showFeedback([...judged(fraction(spec, value, spec.answer), detail).slice(0, 1),
-        option && option.feedback ? h("div", { class: "ece-option-feedback", html: option.feedback }) : null,
+        option && option.feedback ? h("div", { class: "ece-option-feedback", html: withoutVerdict(option.feedback) }) : null,
         spec.rationale ? h("div", { class: "ece-rationale", html: spec.rationale }) : null]);
     };
     for (const { input, choice } of inputs) {
@@ -150,12 +197,26 @@ function render({ model, el }) {
           commit(value.length ? value : null);
           if (practice) feedback.replaceChildren();
         } else if (input.checked) {
+          // Saved at once; a practice verdict waits until the learner checks (arrow keys only browse).
           commit(choice.key);
-          explainSingle(choice.key);
+          if (practice) feedback.replaceChildren();
         }
       });
+      if (practice && kind !== "multiple")
+        input.addEventListener("keydown", (event) => {
+          if (event.key === "Enter") {
+            event.preventDefault();
+            checkSingle();
+          }
+        });
     }
+    const checkSingle = () => {
+      const value = selected()[0];
+      if (value === undefined) return showFeedback([h("p", { text: "Choose an answer first." })]);
+      explainSingle(value);
+    };
     body.append(group);
+    if (practice && kind !== "multiple") body.append(checkButton(checkSingle));
     if (kind === "multiple" && practice) {
       body.append(
         checkButton(() => {
@@ -168,13 +229,12 @@ function render({ model, el }) {
               const picked = value.includes(o.key);
               const right = spec.answer.includes(o.key);
               const tag = picked ? (right ? "You chose this, and it applies." : "You chose this, but it does not apply.") : "This one also applies.";
-              return h("li", {}, h("strong", { html: `${o.label}: ` }), `${tag} `, o.feedback ? h("span", { html: o.feedback }) : "");
+              return h("li", {}, h("strong", { html: `${o.label}: ` }), `${tag} `, o.feedback ? h("span", { html: withoutVerdict(o.feedback) }) : "");
             });
           showFeedback([...judged(share, ""), h("ul", { class: "ece-option-notes" }, ...notes)]);
         }),
       );
     }
-    if (practice && kind !== "multiple" && answer !== null && answer !== undefined) explainSingle(answer);
   } else if (kind === "ordering") {
     body.append(h("p", { class: "ece-prompt", id: `${uid}-prompt`, html: spec.prompt }));
     body.append(h("p", { class: "ece-hint", text: "Use the Move up and Move down buttons to change the order." }));
@@ -217,6 +277,7 @@ function render({ model, el }) {
         type: "button",
         class: "ece-button",
         text: practice ? "Check order" : "Save this order",
+        "aria-label": `${practice ? "Check order" : "Save this order"}${which}`,
         onclick: () => {
           commit([...order]);
           if (!practice) return;
@@ -252,9 +313,25 @@ function render({ model, el }) {
   } else if (kind === "text") {
     const area = h("textarea", { id: `${uid}-input`, class: "ece-text", rows: "6", "aria-describedby": `${uid}-count` });
     area.value = typeof answer === "string" ? answer : "";
+    const limit = model.get("text_limit") || 20000;
     const count = h("p", { class: "ece-count", id: `${uid}-count` });
-    const recount = () => (count.textContent = `${area.value.trim() ? area.value.trim().split(/\s+/).length : 0} words`);
+    const over = () => area.value.length > limit;
+    const recount = () => {
+      const words = area.value.trim() ? area.value.trim().split(/\s+/).length : 0;
+      const chars = area.value.length;
+      count.textContent = `${words} words · ${chars.toLocaleString("en-US")} of ${limit.toLocaleString("en-US")} characters`;
+      if (over()) {
+        area.setAttribute("aria-invalid", "true");
+        count.classList.add("ece-invalid");
+        count.textContent += ` · Not saved: this is ${(chars - limit).toLocaleString("en-US")} characters over the limit. Shorten it to save; your text stays here until you do.`;
+      } else {
+        area.removeAttribute("aria-invalid");
+        count.classList.remove("ece-invalid");
+      }
+    };
     const submit = () => {
+      recount();
+      if (over()) return; // never sent: the saved answer stays as it was, and the text stays in the box
       commit(area.value.trim() ? area.value : null);
       if (practice)
         showFeedback([
@@ -285,7 +362,20 @@ function render({ model, el }) {
   model.on("change:saves", onSaved);
   onSaved();
   el.append(root);
-  return () => model.off("change:saves", onSaved);
+  // The view is attached to the page after render() returns: find the notebook around it then.
+  const onProgress = () => showProgress(el, model.get("progress"));
+  const attached = (tries = 0) => {
+    if (el.isConnected) {
+      keepView(el);
+      onProgress();
+    } else if (tries < 50) requestAnimationFrame(() => attached(tries + 1));
+  };
+  attached();
+  model.on("change:progress", onProgress);
+  return () => {
+    model.off("change:saves", onSaved);
+    model.off("change:progress", onProgress);
+  };
 }
 
 export default { render };
