@@ -62,6 +62,13 @@ class ItemWidget(anywidget.AnyWidget):
     progress = traitlets.Unicode("").tag(sync=True)  # "Progress: n of m items answered", kept in view
     text_limit = traitlets.Int(TEXT_LIMIT).tag(sync=True)
 
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        # No Python object text in saved notebooks (shown where a notebook is opened untrusted).
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        data["text/plain"] = ""
+        return bundle
+
     def report(self, text: str) -> None:
         """Tell the learner what happened to their last change (always shown, even if repeated)."""
         self.status = text

@@ -59,26 +59,39 @@ export function withoutVerdict(html) {
   return html.replace(LEADING_VERDICT, (_, p) => p || "").replace(/^(\s*<p>)?\s*([a-z])/, (_, p, c) => (p || "") + c.toUpperCase());
 }
 
-// The notebook's scroll position while JupyterLab's Run All moves the view to the last cell: a render that
-// arrives with no scrolling by the learner puts the view back where the learner was.
+// JupyterLab's Run All moves the view to the last cell. While items are rendering (a run), a scroll that the
+// learner did not ask for (no wheel, key, touch or pointer outside menus and dialogs just before) is undone.
+let intent = 0;
+const INTENT_MS = 1500;
+const ARMED_MS = 3000;
+for (const type of typeof document === "undefined" ? [] : ["wheel", "touchstart", "keydown", "pointerdown"])
+  document.addEventListener(type, (event) => {
+    const t = event.target;
+    if (t && t.closest && t.closest(".lm-MenuBar, .lm-Menu, .jp-Dialog")) return; // Run All itself
+    intent = Date.now();
+  }, { passive: true, capture: true });
 const guarded = new WeakMap();
 function keepView(el) {
   const scroller = el.closest(".jp-WindowedPanel-outer");
   if (!scroller) return;
   let guard = guarded.get(scroller);
   if (!guard) {
-    guard = { top: scroller.scrollTop, until: 0, user: 0 };
-    const mine = () => (guard.user = Date.now());
-    for (const type of ["wheel", "touchstart", "keydown", "pointerdown"]) scroller.addEventListener(type, mine, { passive: true, capture: true });
+    // The first views render during the learner's first run: where they were is where no run had moved them,
+    // the top, unless they have scrolled themselves since this module loaded.
+    guard = { user: intent ? scroller.scrollTop : 0, top: 0, until: 0 };
     scroller.addEventListener("scroll", () => {
       const now = Date.now();
-      if (now < guard.until && now - guard.user > 1500) scroller.scrollTop = guard.top;
-      else guard.top = scroller.scrollTop;
+      if (now - intent < INTENT_MS) guard.user = scroller.scrollTop; // the learner's own scrolling
+      else if (now < guard.until && Math.abs(scroller.scrollTop - guard.top) > 2) scroller.scrollTop = guard.top;
     });
     guarded.set(scroller, guard);
   }
-  if (Date.now() >= guard.until) guard.top = scroller.scrollTop; // a new run starts where the learner is
-  guard.until = Date.now() + 3000;
+  if (Date.now() >= guard.until) {
+    // A new run: back to where the learner last put the view, and hold it there while items render.
+    guard.top = guard.user;
+    scroller.scrollTop = guard.top;
+  }
+  guard.until = Date.now() + ARMED_MS;
 }
 
 // One "n of m answered" line that stays in view at the bottom of the notebook while the learner works.
@@ -117,9 +130,10 @@ function render({ model, el }) {
   const number = model.get("number") || 0;
   const which = number ? ` to question ${number}` : "";
   // A click or focus in the item is an answer, not a cell selection: JupyterLab must not select the cell.
-  for (const type of ["mousedown", "focusin", "dblclick"]) el.addEventListener(type, (event) => event.stopPropagation());
+  for (const type of ["mousedown", "focusin", "dblclick", "keydown"]) el.addEventListener(type, (event) => event.stopPropagation());
   const uid = `ece-${spec.id.replace(/\./g, "-")}-${++counter}`;
-  const root = h("div", { class: `ece-item ece-kind-${spec.kind}`, "data-item": spec.id, "data-mode": spec.mode });
+  // tabindex -1: a click on the item's text focuses the item (whose focusin stays here), not the notebook cell.
+  const root = h("div", { class: `ece-item ece-kind-${spec.kind}`, "data-item": spec.id, "data-mode": spec.mode, tabindex: "-1" });
   const badge = practice ? "Practice" : `Post-test · ${spec.points} point${spec.points === 1 ? "" : "s"}`;
   root.append(h("p", { class: "ece-badge", text: badge }));
   if (spec.context) root.append(h("blockquote", { class: "ece-context", html: spec.context }));
