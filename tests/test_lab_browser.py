@@ -499,7 +499,8 @@ def test_a_learner_works_through_a_real_module_notebook(module_lab) -> None:
             first_single = specs[single_numbers[0] - 1]["id"]
             single = item(page, first_single)
             single.scroll_into_view_if_needed()
-            active = "() => [...document.querySelectorAll('.jp-NotebookPanel .jp-Cell')].findIndex(c => c.classList.contains('jp-mod-active'))"
+            active = ("() => [...document.querySelectorAll('.jp-NotebookPanel .jp-Cell')]"
+                      ".findIndex(c => c.classList.contains('jp-mod-active'))")
             active_before = page.evaluate(active)
             single.locator(".ece-prompt").click()  # the question's text
             single.locator(".ece-choice label").first.click()  # an answer
