@@ -277,7 +277,8 @@ def test_answers_survive_kernel_restart_in_jupyterlab(lab: str, learner: Path, t
             page.keyboard.type(SENTENCE)
             now = press(page, "Tab")
             assert now["item"] == "gold.post.text" and now["tag"] == "BUTTON", now
-            expect(text.locator(".ece-count")).to_have_text(f"{len(SENTENCE.split())} words")
+            expect(text.locator(".ece-count")).to_have_text(
+                f"{len(SENTENCE.split())} words · {len(SENTENCE)} of 20,000 characters")
 
             # --- The kernel saved every answer to answers.json beside the notebook.
             saved = wait_answers(answers_file, EXPECTED)

@@ -110,10 +110,12 @@ class Session:
             return None
         try:
             return check_value(spec, raw)
-        except InvalidAnswer:
+        except InvalidAnswer as err:
             whose = learner_hint(self.store.path)  # "learner 'x', " at grading, else empty
-            prefix = f"{whose[:-2].capitalize()}: " if whose else ""
-            self.notify(prefix + mismatch_message(spec, self.number_of(spec)))
+            if whose:  # for the instructor: learner, file and the exact reason
+                self.notify(f"The saved answer to {spec['id']} in {whose}file {self.store.path} is ignored: {err}.")
+            else:  # for the learner: which question, what happened, what to do
+                self.notify(mismatch_message(spec, self.number_of(spec)))
             return None
 
     def number_of(self, spec: dict[str, Any]) -> int:
