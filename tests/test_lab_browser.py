@@ -452,9 +452,20 @@ def open_notebook(page, base: str, notebook: str) -> None:
     wait_kernel_idle(page)
 
 
-def shoot(page, name: str) -> None:
+def shoot(page, name: str, at: str | None = None) -> None:
+    """A screenshot for the report; `at`: a selector to bring to the top of the view first (then back)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    before = scroller_top(page)
+    if at:
+        page.evaluate("""(sel) => { const outer = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer');
+                                    const el = document.querySelector(sel);
+                                    outer.scrollTop += el.getBoundingClientRect().top
+                                                     - outer.getBoundingClientRect().top - 10; }""", at)
+        page.wait_for_timeout(300)
     page.screenshot(path=str(SHOTS / name))
+    if at:
+        page.evaluate("(top) => { document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer')"
+                      ".scrollTop = top; }", before)
 
 
 def practice_answers(private: Path) -> dict[str, Any]:
@@ -481,6 +492,7 @@ def test_a_learner_works_through_a_real_module_notebook(module_lab) -> None:
             page.on("pageerror", lambda err: errors.append(str(err)))
             open_notebook(page, lab.base, notebook)
             shoot(page, "1-first-open.png")
+            shoot(page, "1b-first-open-items.png", at=".jp-CodeCell")
 
             # --- Run All from the top: the view stays where the learner is, every item renders.
             assert scroller_top(page) < 5
@@ -490,6 +502,7 @@ def test_a_learner_works_through_a_real_module_notebook(module_lab) -> None:
             page.wait_for_timeout(3500)  # also past the time the view is held in place after a run
             assert scroller_top(page) < 50, "Run All moved the view away from where the learner was"
             shoot(page, "2-after-run-all.png")
+            shoot(page, "2b-after-run-all-items.png", at=".jp-Cell:has(.ece-item)")
 
             # --- Point 4: no item code shows; answering does not select the cell; progress stays in view.
             shown_inputs = page.evaluate(
@@ -578,6 +591,7 @@ def test_a_learner_works_through_a_real_module_notebook(module_lab) -> None:
             open_notebook(page, lab.base, notebook)
             page.wait_for_timeout(4000)  # the widget manager gives up on missing models after about 2 s
             shoot(page, "3-reopened-without-kernel.png")
+            shoot(page, "3b-reopened-without-kernel-items.png", at=".jp-Cell:has(.ece-static-output)")
             body = page.locator(".jp-NotebookPanel").inner_text()
             assert "Error displaying widget" not in body and "Loading widget" not in body
             assert "choose Run > Run All Cells" in body
