@@ -532,6 +532,7 @@ def check_exercises(visit: Visit, items: int, screenshot: Path | None = None) ->
     first = page.locator(".ece-item[data-mode='practice'].ece-kind-single").first
     spec = spec_on_page(page, first.get_attribute("data-item"))
     first.locator("label").nth(1).click()
+    first.locator("button.ece-button").click()  # practice feedback comes on Check answer (issue 15.5)
     expect_single_feedback(page, spec, spec["options"][1]["key"])
     if screenshot:
         page.screenshot(path=str(screenshot), full_page=False)
@@ -548,18 +549,24 @@ def check_trust_interactions(visit: Visit) -> None:
     right = next(i for i, o in enumerate(spec["options"]) if o["key"] == spec["answer"])
     wrong = next(i for i, o in enumerate(spec["options"]) if o["key"] != spec["answer"])
     labels = item(page, "trust.p1.q1").locator(".ece-choice label")
+    check = item(page, "trust.p1.q1").locator("button.ece-button")
     labels.nth(right).click()
+    check.click()
     expect_single_feedback(page, spec, spec["answer"])
     labels.nth(wrong).click()
+    check.click()
     expect_single_feedback(page, spec, spec["options"][wrong]["key"])
 
     spec = spec_on_page(page, "trust.p1.q3")
     radios = item(page, "trust.p1.q3").locator("input[type=radio]")
     radios.first.focus()
     page.keyboard.press("Space")
+    page.keyboard.press("Enter")  # Enter commits; arrow keys only browse (issue 15.5)
     expect_single_feedback(page, spec, spec["options"][0]["key"])
     page.keyboard.press("ArrowDown")
     assert radios.nth(1).is_checked()
+    assert feedback_region(page, "trust.p1.q3").inner_text().strip() == ""
+    page.keyboard.press("Enter")
     expect_single_feedback(page, spec, spec["options"][1]["key"])
 
     spec = spec_on_page(page, "trust.p1.q2")

@@ -20,6 +20,13 @@ from .widget import ItemWidget, ProgressLine, front_end_spec, markdown, progress
 
 SOURCE_FOLDERS = ("solutions", "source")
 RUN_ALL = "To answer, choose Run > Run All Cells."
+# Set to "0" where outputs are not for JupyterLab (the website's executed notebooks show the live view only).
+STATIC_COPY_ENV = "EMPATHY_CE_STATIC_COPY"
+
+
+def static_copies() -> bool:
+    return os.environ.get(STATIC_COPY_ENV, "1") != "0"
+
 # Rules that travel with each static output, for a notebook reopened with no kernel (item.css does the same for
 # live views): the item's code is hidden, the live view replaces the static copy, and the widget renderer's
 # text-only placeholder ("Loading widget...", "Error displaying widget: model not found") is not shown.
@@ -185,7 +192,8 @@ def ask(**spec: Any) -> None:
     number = current.number(spec["id"])
     # Beside the live view, the item as plain HTML: what JupyterLab shows when the notebook is reopened with
     # no kernel (the widget model is gone then); the live view hides it (see STATIC_STYLE and item.css).
-    display(HTML(f'{STATIC_STYLE}<div class="ece-static-output">{static_html(view, number, RUN_ALL)}</div>'))
+    if static_copies():
+        display(HTML(f'{STATIC_STYLE}<div class="ece-static-output">{static_html(view, number, RUN_ALL)}</div>'))
     widget = ItemWidget(spec=view, answer=value, number=number)
     if value is not None:
         widget.report("Your saved answer was restored.")
@@ -211,7 +219,8 @@ def progress() -> None:
     line = ProgressLine()
     current.progress_lines.append(line)
     current.refresh()
-    display(HTML(f'{STATIC_STYLE}<p class="ece-static-output ece-static-note"><strong>{RUN_ALL}</strong></p>'))
+    if static_copies():
+        display(HTML(f'{STATIC_STYLE}<p class="ece-static-output ece-static-note"><strong>{RUN_ALL}</strong></p>'))
     display(line)
 
 

@@ -19,6 +19,7 @@ items are executed: post-tests are never published as live widgets.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import sys
@@ -32,6 +33,7 @@ from nbclient import NotebookClient
 
 from .. import cells
 from ..items import validate_item
+from ..notebook import STATIC_COPY_ENV
 from ..widget import ItemWidget, front_end_spec
 from . import pages, project_root
 
@@ -154,7 +156,7 @@ def execute(release: Path, executed: Path, timeout: int = 300) -> None:
         nb = nbformat.read(work, as_version=4)
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
                                 record_timing=False, resources={"metadata": {"path": tmp}})
-        client.execute()
+        client.execute(env={**os.environ, STATIC_COPY_ENV: "0"})  # no JupyterLab-only static copies
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     if errors:
         raise SiteNotebookError(f"{release.name} raised {errors[0].get('ename')}: {errors[0].get('evalue')}")
