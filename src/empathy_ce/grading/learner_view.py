@@ -22,7 +22,8 @@ class RunAllFirst(NbGraderPreprocessor):
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
         if not any("ask(" in cell.source for cell in nb.cells if cell.cell_type == "code"):
             return nb, resources  # no items (e.g. a coding notebook): nothing to run for
-        first = next((cell for cell in nb.cells if cell.cell_type == "markdown"), None)
+        first = next((cell for cell in nb.cells if cell.cell_type == "markdown" and "nbgrader" not in cell.metadata),
+                     None)  # a cell nbgrader tracks keeps its checksum
         if first is not None and RUN_ALL not in first.source:
             first.source = f"{INSTRUCTION}\n\n{first.source}"
         return nb, resources
