@@ -87,6 +87,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 
 def test_start_serves_the_course_with_the_formgrader(served: tuple[str, Path]):
     base, root = served
+    request = urllib.request.Request(f"{base}/custom/custom.css", headers={"Authorization": f"token {TOKEN}"})
+    with urllib.request.urlopen(request, timeout=30) as reply:  # the learner view's CSS (issue 15.4)
+        assert b".jp-CodeCell:has(.jp-InputPlaceholder) .jp-Cell-inputWrapper" in reply.read()
     names = {a["name"] for a in get(f"{base}/formgrader/api/assignments")}
     assert set(MODULES) <= names
     module = course_model.load(root).modules[-1]
@@ -133,5 +136,38 @@ def test_every_module_folder_opens_from_the_file_browser(served: tuple[str, Path
             for name in notebooks:
                 listing.locator(f".jp-DirListing-item[title^='Name: {name}']").wait_for(timeout=10_000)
             assert page.locator(".jp-BreadCrumbs").inner_text().strip().strip("/").endswith(f"exercises/{module}")
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium")
+def test_first_open_shows_no_item_code(served: tuple[str, Path]):
+    """Issue 15.4 before any run: no grey '#| label ...' bars, only the text and the Run All instruction."""
+    from playwright.sync_api import sync_playwright
+
+    base, root = served
+    module = course_model.load(root).modules[-1]
+    notebook = module.practice[0]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox",
+                                                                         "--disable-gpu", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.set_default_timeout(30_000)
+            page.goto(f"{base}/lab/tree/exercises/{module.id}/{notebook}.ipynb?token={TOKEN}")
+            page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
+            page.wait_for_timeout(1000)
+            placeholders = page.locator(".jp-InputPlaceholder")
+            assert placeholders.count() > 0  # the item cells are there, collapsed ...
+            visible = page.evaluate("""() => [...document.querySelectorAll('.jp-InputPlaceholder')]
+                                         .filter(e => e.getBoundingClientRect().height > 0).length""")
+            assert visible == 0, f"{visible} item code bars are visible"  # ... and not shown
+            assert "Run All Cells" in page.locator(".jp-NotebookPanel .jp-MarkdownCell").first.inner_text()
+            outer = ".jp-NotebookPanel .jp-WindowedPanel-outer"
+            page.evaluate(f"() => {{ document.querySelector('{outer}').scrollTop = 500; }}")
+            page.wait_for_timeout(300)
+            Path("/work/shots/learner").mkdir(parents=True, exist_ok=True)
+            page.screenshot(path="/work/shots/learner/1c-first-open-with-empathy-ce-start.png")
         finally:
             browser.close()

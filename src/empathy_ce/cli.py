@@ -78,7 +78,12 @@ def cmd_start(args: argparse.Namespace) -> int:
               "'Learner code at autograde'", file=sys.stderr)
     if os.geteuid() == 0 and "--allow-root" not in extra:  # containers and CI machines often run as root
         extra = [*extra, "--allow-root"]
-    command = [_bin("jupyter"), "lab", f"--ServerApp.root_dir={root}", *extra]
+    # JupyterLab's custom CSS, from this package (static/custom.css), hides the course's item and setup code.
+    from importlib.resources import files
+
+    custom = files("empathy_ce").joinpath("static")
+    command = [_bin("jupyter"), "lab", f"--ServerApp.root_dir={root}", "--LabApp.custom_css=True",
+               f"--ServerApp.tornado_settings=static_custom_path={custom}", *extra]
     os.execve(command[0], command, os.environ)
     return 0  # not reached
 
