@@ -575,6 +575,18 @@ def test_a_learner_works_through_a_real_module_notebook(module_lab) -> None:
             area.fill(SHORT + " More.")
             expect(area).not_to_have_attribute("aria-invalid", "true")
 
+            # Practice answers come back after a kernel restart (from the private file, by message).
+            page.evaluate("() => document.querySelectorAll('.ece-item').forEach(e => e.dataset.stale = '1')")
+            menu(page, "Kernel", "Restart Kernel and Run All Cells…")
+            page.locator(".jp-Dialog button.jp-mod-accept").click()
+            page.wait_for_function(f"() => document.querySelectorAll('.ece-item:not([data-stale])').length === {total}")
+            wait_kernel_idle(page)
+            # (leaving the box for the menu saved the shortened text)
+            expect(item(page, text_spec["id"]).locator("textarea")).to_have_value(SHORT + " More.")
+            assert practice_answers(private)[text_spec["id"]] == SHORT + " More."
+            expect(item(page, first_single).locator("input:checked")).to_have_count(1)
+            expect(page.locator(".ece-progress-pill")).to_have_text(f"Progress: 3 of {total} items answered")
+
             # --- Point 2: save, close JupyterLab and the kernel, reopen: readable items, one instruction.
             saved_at = (lab.folder / f"{notebook}.ipynb").stat().st_mtime
             menu(page, "File", "Save Notebook")

@@ -39,16 +39,17 @@ def practice_text_module() -> tuple[course_model.Module, str, str]:
 
 
 def run_and_answer(notebook: Path, answers: dict[str, str]) -> None:
-    """Run the notebook in a real kernel in its folder and answer through the widgets, as the browser would.
-
-    JupyterLab does not save widget state by default, so neither does this learner."""
+    """Run the notebook in a real kernel in its folder and answer through the widgets, as the browser does (a
+    practice answer is a message from the view), and save it with the widget state, as JupyterLab does when
+    "Save Widget State Automatically" is on: the saved state must not carry the answer either."""
     nb = nbformat.read(notebook, as_version=4)
     driver = ("from empathy_ce.notebook import session as _s\n"
               f"for _id, _v in {json.dumps(answers)}.items():\n"
-              "    _s().widgets[_id].set_state({'answer': _v})\n")
+              "    _s().widgets[_id]._handle_custom_msg({'type': 'answer', 'value': _v}, [])\n")
     nb.cells.append(nbformat.v4.new_code_cell(driver))
-    NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=False,
+    NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=True,
                    resources={"metadata": {"path": str(notebook.parent)}}).execute()
+    assert "widgets" in nb.metadata  # the state was saved
     nb.cells.pop()
     nbformat.write(nb, notebook)
 

@@ -160,6 +160,15 @@ class Session:
             return
         widget.report(f"Saved at {dt.datetime.now().strftime('%H:%M:%S')}.")
 
+    def on_message(self, spec: dict[str, Any], widget: ItemWidget, content: Any) -> None:
+        """A private (practice) item's view asks for its saved answer, or sends a new one."""
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "restore":
+            widget.send({"type": "restore", "value": self.values.get(spec["id"])})
+        elif content.get("type") == "answer":
+            self.on_change(spec, widget, {"new": content.get("value")})
+
     def refresh(self) -> None:
         answered = sum(v is not None for v in self.values.values())
         for line in self.progress_lines:
@@ -194,10 +203,13 @@ def ask(**spec: Any) -> None:
     # no kernel (the widget model is gone then); the live view hides it (see STATIC_STYLE and item.css).
     if static_copies():
         display(HTML(f'{STATIC_STYLE}<div class="ece-static-output">{static_html(view, number, RUN_ALL)}</div>'))
-    widget = ItemWidget(spec=view, answer=value, number=number)
+    private = spec["mode"] == "practice"
+    widget = ItemWidget(spec=view, answer=None if private else value, number=number, private=private)
     if value is not None:
         widget.report("Your saved answer was restored.")
     widget.observe(lambda change: current.on_change(spec, widget, change), "answer")
+    if private:
+        widget.on_msg(lambda w, content, buffers: current.on_message(spec, widget, content))
     current.widgets[spec["id"]] = widget
     display(widget)
 

@@ -61,6 +61,8 @@ class ItemWidget(anywidget.AnyWidget):
     number = traitlets.Int(0).tag(sync=True)  # the item's number in its notebook, for accessible names
     progress = traitlets.Unicode("").tag(sync=True)  # "Progress: n of m items answered", kept in view
     text_limit = traitlets.Int(TEXT_LIMIT).tag(sync=True)
+    # Practice answers travel as messages, never as widget state that a saved notebook could carry (item.js).
+    private = traitlets.Bool(False).tag(sync=True)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         # No Python object text in saved notebooks (shown where a notebook is opened untrusted).

@@ -124,13 +124,34 @@ function parseNumber(text) {
   return cleaned.endsWith("%") ? number / 100 : number;
 }
 
+// A practice item's answer is private to the learner: with `private` set, it travels in messages to the kernel
+// (which saves it outside the assignment folder) and never sits in the widget's state, which JupyterLab can save
+// into the notebook ("Save Widget State Automatically") and so into a submission.
 function render({ model, el }) {
+  // A click, key or focus in the item is an answer, not a notebook command: JupyterLab must not select the cell.
+  for (const type of ["mousedown", "focusin", "dblclick", "keydown"]) el.addEventListener(type, (event) => event.stopPropagation());
+  const hidden = Boolean(model.get("private")) && typeof model.send === "function";
+  let cleanup = draw(model, el, hidden ? null : model.get("answer"), hidden);
+  if (!hidden) return () => cleanup();
+  const onMessage = (message) => {
+    if (!message || message.type !== "restore" || message.value === null || message.value === undefined) return;
+    cleanup();
+    el.replaceChildren();
+    cleanup = draw(model, el, message.value, hidden);
+  };
+  model.on("msg:custom", onMessage);
+  model.send({ type: "restore" });
+  return () => {
+    model.off("msg:custom", onMessage);
+    cleanup();
+  };
+}
+
+function draw(model, el, initial, hidden) {
   const spec = model.get("spec");
   const practice = spec.mode === "practice";
   const number = model.get("number") || 0;
   const which = number ? ` to question ${number}` : "";
-  // A click or focus in the item is an answer, not a cell selection: JupyterLab must not select the cell.
-  for (const type of ["mousedown", "focusin", "dblclick", "keydown"]) el.addEventListener(type, (event) => event.stopPropagation());
   const uid = `ece-${spec.id.replace(/\./g, "-")}-${++counter}`;
   // tabindex -1: a click on the item's text focuses the item (whose focusin stays here), not the notebook cell.
   const root = h("div", { class: `ece-item ece-kind-${spec.kind}`, "data-item": spec.id, "data-mode": spec.mode, tabindex: "-1" });
@@ -140,10 +161,17 @@ function render({ model, el }) {
 
   const feedback = h("div", { class: "ece-feedback", role: "status", "aria-live": "polite", id: `${uid}-fb` });
   const status = h("p", { class: "ece-status", "aria-live": "polite" });
-  let answer = model.get("answer");
+  let answer = initial;
+  let sent = initial;
 
   function commit(value) {
     answer = value;
+    if (hidden) {
+      if (JSON.stringify(sent) === JSON.stringify(value)) return; // unchanged: already saved
+      sent = value;
+      model.send({ type: "answer", value });
+      return;
+    }
     if (JSON.stringify(model.get("answer")) === JSON.stringify(value)) return; // unchanged: already saved
     model.set("answer", value);
     model.save_changes();
