@@ -153,8 +153,9 @@ def test_practice_answers_of_earlier_versions_move_out_on_first_load(tmp_path: P
         "mod.post.q1": {"value": "a", "kind": "single", "saved": "2026-01-01T10:02:00+00:00"}}}
     (folder / "answers.json").write_text(json.dumps(legacy))
     session, messages = _session(folder)
-    assert session.register(validate_item(dict(TEXT))) == "My burnout self-check: 4 of 5."
+    assert session.register(validate_item(dict(SINGLE))) == "a"  # the post-test notebook runs first
     assert AnswerStore(folder).values() == {"mod.post.q1": "a"}  # nothing private left to submit
+    assert session.register(validate_item(dict(TEXT))) == "My burnout self-check: 4 of 5."
     moved = session.practice.load()["items"]
     assert {k: v["value"] for k, v in moved.items()} == {  # the not-yet-run item moved too: none lost
         "mod.p1.q9": "My burnout self-check: 4 of 5.", "mod.p2.q1": "A plan I have not run yet."}
