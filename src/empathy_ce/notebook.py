@@ -27,6 +27,7 @@ STATIC_COPY_ENV = "EMPATHY_CE_STATIC_COPY"
 def static_copies() -> bool:
     return os.environ.get(STATIC_COPY_ENV, "1") != "0"
 
+
 # Rules that travel with each static output, for a notebook reopened with no kernel (item.css does the same for
 # live views): the item's code is hidden, the live view replaces the static copy, and the widget renderer's
 # text-only placeholder ("Loading widget...", "Error displaying widget: model not found") is not shown.
