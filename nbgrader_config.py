@@ -27,3 +27,7 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}
 # Our preprocessors in nbgrader's pipelines, and a check that stops every nbgrader command on a misspelt
 # option anywhere in this file (nbgrader itself only logs those and carries on with defaults).
 configure(c, here)
+# Learner notebooks start with the Run All instruction (empathy_ce/grading/learner_view.py).
+from empathy_ce.grading.learner_view import RunAllFirst  # noqa: E402
+
+c.GenerateAssignment.preprocessors = [*c.GenerateAssignment.preprocessors, RunAllFirst]

@@ -139,9 +139,10 @@ def test_objectives_are_measurable_and_stated_on_page_and_notebook(module: cours
 
 def same_numbers(text: str) -> str:
     """Text with number style made uniform, so that the pages may follow APA 7 (r = .50, 95% CI [.42, .57],
-    d = 0.58) while the facts sheet writes the same figures as r = 0.50 (95% CI 0.42, 0.57), d = .58, .28–.34."""
+    d = 0.58) while the facts sheet writes the same figures as r = 0.50 (95% CI 0.42, 0.57), d = .58, .28 to .34
+    (with an en dash)."""
     text = re.sub(r"(?<![\d.])0\.(?=\d)", ".", text)  # leading zeros
-    text = re.sub(r"(\.\d+)–(\.\d+)", r"\1, \2", text)  # .28–.34 -> .28, .34
+    text = re.sub(r"(\.\d+)\u2013(\.\d+)", r"\1, \2", text)  # .28 (en dash) .34 -> .28, .34
     return re.sub(r"\[(\.\d+, \.\d+)\]", r"\1", text)  # [.42, .57] -> .42, .57
 
 

@@ -147,7 +147,8 @@ def test_home_page_and_instructor_guide_name_every_certificate_field():
     home = re.sub(r"\s+", " ", front_matter.front_matter(ROOT))
     for text in (guide, home):
         certificate = text[text.index("certificate of completion"):][:600]
-        for must in ("course title", "name", "date", "contact hours", "delivery format", "approval statement and number"):
+        for must in ("course title", "name", "date", "contact hours", "delivery format",
+                     "approval statement and number"):
             assert must in certificate, (must, certificate)
     assert "commercial support" in guide
 

@@ -277,7 +277,8 @@ def test_answers_survive_kernel_restart_in_jupyterlab(lab: str, learner: Path, t
             page.keyboard.type(SENTENCE)
             now = press(page, "Tab")
             assert now["item"] == "gold.post.text" and now["tag"] == "BUTTON", now
-            expect(text.locator(".ece-count")).to_have_text(f"{len(SENTENCE.split())} words")
+            expect(text.locator(".ece-count")).to_have_text(
+                f"{len(SENTENCE.split())} words · {len(SENTENCE)} of 20,000 characters")
 
             # --- The kernel saved every answer to answers.json beside the notebook.
             saved = wait_answers(answers_file, EXPECTED)
@@ -351,3 +352,266 @@ def test_answers_survive_kernel_restart_in_jupyterlab(lab: str, learner: Path, t
     shutil.copy(screenshot, SCREENSHOT_COPY)
     print(f"screenshot: {screenshot} (copied to {SCREENSHOT_COPY})")
     assert not console_errors, f"uncaught errors in the page: {console_errors}"
+
+
+# ------------------------------------------------------------------------ a real module notebook (issue 15)
+
+SHOTS = Path("/work/shots/learner")
+PASTE = ("I notice that I carry my clients' stories home with me. " * 1200)[:64_000]
+SHORT = "A plan for next month: supervision every second week."
+
+
+def course_module_with_practice_text() -> tuple[str, str, list[dict[str, Any]]]:
+    """The first module whose practice notebook has a written item: (module, practice notebook, its items)."""
+    from empathy_ce import cells
+    from empathy_ce import course as course_model
+
+    course = course_model.load(Path(__file__).parents[1])
+    for module in course.modules:
+        for name in module.practice:
+            specs = [spec for spec, _ in cells.notebook_items(course.root / "exercises" / module.id / f"{name}.ipynb")]
+            if any(s["kind"] == "text" for s in specs):
+                return module.id, name, specs
+    raise AssertionError("no practice notebook with a written item")
+
+
+class Lab:
+    """A JupyterLab server on one folder; start() and stop() can be repeated (a learner closing the laptop)."""
+
+    def __init__(self, folder: Path, state: Path, env: dict[str, str]) -> None:
+        self.folder, self.state, self.env = folder, state, env
+        self.server: subprocess.Popen | None = None
+        self.base = ""
+
+    def start(self) -> str:
+        port = free_port()
+        settings = self.state / "lab-settings"
+        write_lab_settings(settings)
+        (self.state / "lab-workspaces").mkdir(exist_ok=True)
+        env = {**os.environ, **self.env, "JUPYTERLAB_SETTINGS_DIR": str(settings),
+               "JUPYTERLAB_WORKSPACES_DIR": str(self.state / "lab-workspaces")}
+        self.log = (self.state / "jupyter-lab.log").open("a")
+        self.server = subprocess.Popen(
+            [str(BIN / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
+             "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
+             f"--ServerApp.root_dir={self.folder}", "--LabApp.news_url=None",
+             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+            cwd=self.folder, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert self.server.poll() is None, (self.state / "jupyter-lab.log").read_text()
+            try:
+                get_json(f"{self.base}/api/status")
+                return self.base
+            except OSError:
+                assert time.monotonic() < deadline, "jupyter lab did not answer within 60 s"
+                time.sleep(0.25)
+
+    def stop(self) -> None:
+        if self.server is None:
+            return
+        try:
+            for kernel in get_json(f"{self.base}/api/kernels"):
+                request = urllib.request.Request(f"{self.base}/api/kernels/{kernel['id']}", method="DELETE")
+                urllib.request.urlopen(request, timeout=10).close()
+        except OSError:
+            pass
+        self.server.terminate()
+        try:
+            self.server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.server.pid, signal.SIGKILL)
+            self.server.wait(timeout=10)
+        self.log.close()
+        self.server = None
+
+
+@pytest.fixture
+def module_lab(tmp_path: Path) -> Iterator[tuple[Lab, str, list[dict[str, Any]], Path]]:
+    """A learner's copy of a real module folder of exercises/, served by JupyterLab; practice answers private."""
+    module, notebook, specs = course_module_with_practice_text()
+    folder = tmp_path / "home" / module
+    shutil.copytree(Path(__file__).parents[1] / "exercises" / module, folder)
+    private = tmp_path / "private"
+    lab = Lab(folder, tmp_path, {"EMPATHY_CE_PRACTICE_DIR": str(private)})
+    lab.start()
+    try:
+        yield lab, notebook, specs, private
+    finally:
+        lab.stop()
+
+
+def scroller_top(page) -> float:
+    return page.evaluate("() => document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer').scrollTop")
+
+
+def open_notebook(page, base: str, notebook: str) -> None:
+    page.goto(f"{base}/lab/tree/{notebook}.ipynb")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
+    wait_kernel_idle(page)
+
+
+def shoot(page, name: str, at: str | None = None) -> None:
+    """A screenshot for the report; `at`: a selector to bring to the top of the view first (then back)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    before = scroller_top(page)
+    if at:
+        page.evaluate("""(sel) => { const outer = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer');
+                                    const el = document.querySelector(sel);
+                                    outer.scrollTop += el.getBoundingClientRect().top
+                                                     - outer.getBoundingClientRect().top - 10; }""", at)
+        page.wait_for_timeout(300)
+    page.screenshot(path=str(SHOTS / name))
+    if at:
+        page.evaluate("(top) => { document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer')"
+                      ".scrollTop = top; }", before)
+
+
+def practice_answers(private: Path) -> dict[str, Any]:
+    files = list(private.rglob("answers.json"))
+    return read_answers(files[0]) if files else {}
+
+
+def test_a_learner_works_through_a_real_module_notebook(module_lab) -> None:
+    """Issue 15, points 2-5, on a real module's practice notebook in JupyterLab and headless Chromium."""
+    from playwright.sync_api import expect, sync_playwright
+
+    lab, notebook, specs, private = module_lab
+    total = len(specs)
+    text_spec = next(s for s in specs if s["kind"] == "text")
+    text_number = specs.index(text_spec) + 1
+    single_numbers = [i + 1 for i, s in enumerate(specs) if s["kind"] == "single"]
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.set_default_timeout(30_000)
+            expect.set_options(timeout=30_000)
+            page.on("pageerror", lambda err: errors.append(str(err)))
+            open_notebook(page, lab.base, notebook)
+            shoot(page, "1-first-open.png")
+            shoot(page, "1b-first-open-items.png", at=".jp-CodeCell")
+
+            # --- Run All from the top: the view stays where the learner is, every item renders.
+            assert scroller_top(page) < 5
+            menu(page, "Run", "Run All Cells")
+            page.wait_for_function(f"() => document.querySelectorAll('.ece-item').length === {total}")
+            wait_kernel_idle(page)
+            page.wait_for_timeout(3500)  # also past the time the view is held in place after a run
+            assert scroller_top(page) < 50, "Run All moved the view away from where the learner was"
+            shoot(page, "2-after-run-all.png")
+            shoot(page, "2b-after-run-all-items.png", at=".jp-Cell:has(.ece-item)")
+
+            # --- Point 4: no item code shows; answering does not select the cell; progress stays in view.
+            shown_inputs = page.evaluate(
+                """() => [...document.querySelectorAll('.jp-Cell')].filter(c => c.querySelector('.ece-item'))
+                         .filter(c => { const w = c.querySelector('.jp-Cell-inputWrapper');
+                                        return w && w.getBoundingClientRect().height > 0; }).length""")
+            assert shown_inputs == 0, f"{shown_inputs} item cells still show their code input"
+            first_single = specs[single_numbers[0] - 1]["id"]
+            single = item(page, first_single)
+            single.scroll_into_view_if_needed()
+            active = ("() => [...document.querySelectorAll('.jp-NotebookPanel .jp-Cell')]"
+                      ".findIndex(c => c.classList.contains('jp-mod-active'))")
+            active_before = page.evaluate(active)
+            single.locator(".ece-prompt").click()  # the question's text
+            single.locator(".ece-choice label").first.click()  # an answer
+            assert page.evaluate(active) == active_before, "clicking an answer selected the item's cell"
+            expect(page.locator(".jp-Cell.jp-mod-active").locator(f".ece-item[data-item='{first_single}']")).to_have_count(0)
+            pill = page.locator(".ece-progress-pill")
+            expect(pill).to_be_in_viewport()
+            expect(pill).to_have_text(f"Progress: 1 of {total} items answered")
+
+            # --- Point 5: arrow keys browse without verdicts; Enter or the named Check button commits.
+            number = single_numbers[1]
+            keyboard = item(page, specs[number - 1]["id"])
+            keyboard.scroll_into_view_if_needed()
+            keyboard.locator("input[type=radio]").first.focus()
+            page.keyboard.press("Space")
+            for _ in range(3):
+                page.keyboard.press("ArrowDown")
+                expect(keyboard.locator(".ece-feedback")).to_be_empty()
+            assert keyboard.locator(".ece-verdict").count() == 0
+            page.keyboard.press("Enter")
+            verdict = keyboard.locator(".ece-verdict")
+            expect(verdict).to_have_count(1)
+            feedback = keyboard.locator(".ece-feedback").inner_text()
+            for word in ("Correct", "Not quite", "Partly correct"):
+                assert feedback.count(word) <= 1, f"the verdict is stated twice: {feedback!r}"
+            check = keyboard.get_by_role("button", name=f"Check answer to question {number}", exact=True)
+            expect(check).to_have_count(1)
+            keyboard.locator("input[type=radio]").nth(0).check()
+            expect(keyboard.locator(".ece-feedback")).to_be_empty()  # a new choice waits for a new check
+            check.click()
+            expect(keyboard.locator(".ece-verdict")).to_have_count(1)
+
+            # --- Point 3: the limit and a live count; 64,000 characters stay in the box, marked, not saved.
+            written = item(page, text_spec["id"])
+            written.scroll_into_view_if_needed()
+            area = written.locator("textarea")
+            count = written.locator(".ece-count")
+            expect(count).to_contain_text("of 20,000 characters")
+            area.fill(SHORT)
+            written.get_by_role("button", name=f"Save and compare to question {text_number}").click()
+            deadline = time.monotonic() + 30
+            while practice_answers(private).get(text_spec["id"]) != SHORT:
+                assert time.monotonic() < deadline, f"the short answer was not saved: {practice_answers(private)}"
+                time.sleep(0.2)
+            expect(count).to_contain_text(f"{len(SHORT)} of 20,000 characters")
+            area.focus()
+            page.keyboard.press("Control+a")
+            page.keyboard.insert_text(PASTE)  # what a paste does: one input event with the whole text
+            expect(area).to_have_attribute("aria-invalid", "true")
+            expect(count).to_contain_text("Not saved")
+            page.keyboard.press("Tab")  # leaving the box commits a normal answer
+            page.wait_for_timeout(1500)
+            assert len(area.input_value()) == 64_000, "the pasted text left the box"
+            expect(count).to_contain_text("64,000 of 20,000 characters")
+            assert practice_answers(private).get(text_spec["id"]) == SHORT, "the saved answer changed"
+            assert not (lab.folder / "answers.json").exists() or text_spec["id"] not in read_answers(
+                lab.folder / "answers.json")
+            area.fill(SHORT + " More.")
+            expect(area).not_to_have_attribute("aria-invalid", "true")
+
+            # Practice answers come back after a kernel restart (from the private file, by message).
+            page.evaluate("() => document.querySelectorAll('.ece-item').forEach(e => e.dataset.stale = '1')")
+            menu(page, "Kernel", "Restart Kernel and Run All Cells…")
+            page.locator(".jp-Dialog button.jp-mod-accept").click()
+            page.wait_for_function(f"() => document.querySelectorAll('.ece-item:not([data-stale])').length === {total}")
+            wait_kernel_idle(page)
+            # (leaving the box for the menu saved the shortened text)
+            expect(item(page, text_spec["id"]).locator("textarea")).to_have_value(SHORT + " More.")
+            assert practice_answers(private)[text_spec["id"]] == SHORT + " More."
+            expect(item(page, first_single).locator("input:checked")).to_have_count(1)
+            expect(page.locator(".ece-progress-pill")).to_have_text(f"Progress: 3 of {total} items answered")
+
+            # --- Point 2: save, close JupyterLab and the kernel, reopen: readable items, one instruction.
+            saved_at = (lab.folder / f"{notebook}.ipynb").stat().st_mtime
+            menu(page, "File", "Save Notebook")
+            deadline = time.monotonic() + 30
+            while (lab.folder / f"{notebook}.ipynb").stat().st_mtime == saved_at:
+                assert time.monotonic() < deadline, "the notebook was not saved"
+                time.sleep(0.2)
+            browser.close()
+            lab.stop()
+            lab.start()
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.set_default_timeout(30_000)
+            open_notebook(page, lab.base, notebook)
+            page.wait_for_timeout(4000)  # the widget manager gives up on missing models after about 2 s
+            shoot(page, "3-reopened-without-kernel.png")
+            shoot(page, "3b-reopened-without-kernel-items.png", at=".jp-Cell:has(.ece-static-output)")
+            body = page.locator(".jp-NotebookPanel").inner_text()
+            assert "Error displaying widget" not in body and "Loading widget" not in body
+            assert "choose Run > Run All Cells" in body
+            statics = page.locator(".ece-static-output fieldset.ece-static")
+            expect(statics.first).to_be_visible()
+            for spec in specs:  # each item's own text is there, found by its id (outside the viewport too)
+                assert page.locator(f".ece-static[data-ece-item='{spec['id']}']").count() == 1, spec["id"]
+            expect(page.locator(".jp-Cell-inputWrapper:visible", has_text="ask(")).to_have_count(0)
+        finally:
+            browser.close()
+    assert not errors, f"uncaught errors in the page: {errors}"

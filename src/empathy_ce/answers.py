@@ -1,4 +1,6 @@
-"""The learner's answer file: a visible answers.json beside the notebook.
+"""The learner's answer files: post-test answers in a visible answers.json beside the notebook (submitted with
+the assignment); practice answers (reflections, self-checks) in the learner's own data folder, outside the
+assignment folder, so that nbgrader's submit never picks them up.
 
 Every change is written atomically (temporary file, fsync, rename) under a lock, so the file is always
 either the old or the new complete state. Answers are keyed by stable item ids and option keys, never by
@@ -18,7 +20,11 @@ from typing import Any
 
 from filelock import FileLock
 
+from .items import TEXT_LIMIT
+
 FILENAME = "answers.json"
+# Where practice answers live: a per-learner folder outside every assignment (override for tests or shared homes).
+PRACTICE_ENV = "EMPATHY_CE_PRACTICE_DIR"
 FORMAT = "empathy-ce/answers"
 VERSION = 1
 MAX_BYTES = 2_000_000
@@ -26,6 +32,19 @@ MAX_BYTES = 2_000_000
 
 class AnswerFileError(ValueError):
     """The answer file cannot be read as an answer file."""
+
+
+def practice_folder(folder: str | os.PathLike[str]) -> Path:
+    """The private folder for the practice answers of one assignment folder (never inside it).
+
+    Keyed by the assignment folder's name and full path, so two copies of a module keep separate answers.
+    """
+    from jupyter_core.paths import jupyter_data_dir
+
+    folder = Path(folder).resolve()
+    base = Path(os.environ.get(PRACTICE_ENV) or Path(jupyter_data_dir()) / "empathy-ce" / "practice")
+    digest = hashlib.sha256(str(folder).encode()).hexdigest()[:12]
+    return base / f"{folder.name}-{digest}"
 
 
 def learner_hint(path: Path) -> str:
@@ -92,8 +111,9 @@ def _reject_constant(name: str) -> Any:
 class AnswerStore:
     """Reads and writes one folder's answers.json."""
 
-    def __init__(self, folder: str | os.PathLike[str] = ".") -> None:
+    def __init__(self, folder: str | os.PathLike[str] = ".", create: bool = False) -> None:
         self.path = Path(folder).resolve() / FILENAME
+        self.create = create  # make the folder on first save (the practice folder does not exist at first)
         digest = hashlib.sha256(str(self.path).encode()).hexdigest()[:16]
         # The lock lives outside the learner's folder so that nothing extra is submitted.
         self._lock = FileLock(Path(tempfile.gettempdir()) / f"empathy-ce-{digest}.lock", timeout=30)
@@ -108,6 +128,17 @@ class AnswerStore:
 
     def save(self, item_id: str, value: Any, kind: str) -> None:
         """Record one answer; a broken file is kept aside under a new name, never overwritten."""
+        self.save_many({item_id: {"value": value, "kind": kind}})
+
+    def save_many(self, records: dict[str, dict[str, Any]]) -> None:
+        """Record several answers ({id: {"value", "kind"[, "saved"]}}) in one atomic write."""
+        for item_id, record in records.items():
+            if isinstance(record["value"], str) and len(record["value"]) > TEXT_LIMIT:
+                # The same limit as items.check_value: a file never holds a text the grader would refuse.
+                raise ValueError(f"the answer to {item_id} is {len(record['value'])} characters, "
+                                 f"the limit is {TEXT_LIMIT}")
+        if self.create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
             for stale in self.path.parent.glob(".answers-*.tmp"):  # left by a writer that was killed
                 stale.unlink(missing_ok=True)
@@ -117,12 +148,23 @@ class AnswerStore:
                 stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
                 os.replace(self.path, self.path.with_name(f"answers.broken-{stamp}.json"))
                 data = empty()
-            data["items"][item_id] = {
-                "value": value,
-                "kind": kind,
-                "saved": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            }
+            now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            for item_id, record in records.items():
+                data["items"][item_id] = {"value": record["value"], "kind": record["kind"],
+                                          "saved": record.get("saved") or now}
             self._write(data)
+
+    def take(self, item_ids: set[str]) -> dict[str, dict[str, Any]]:
+        """Remove these answers from the file and return their records (for moving them elsewhere).
+
+        Nothing is written when none of them is present; a broken file raises AnswerFileError and is left as is.
+        """
+        with self._lock:
+            data = self.load()
+            taken = {i: data["items"].pop(i) for i in sorted(item_ids & data["items"].keys())}
+            if taken:
+                self._write(data)
+            return taken
 
     def _write(self, data: dict[str, Any]) -> None:
         text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"

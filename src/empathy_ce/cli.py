@@ -76,6 +76,8 @@ def cmd_start(args: argparse.Namespace) -> int:
     (root / "exchange").mkdir(exist_ok=True)
     os.chdir(root)
     extra = args.lab_args[1:] if args.lab_args[:1] == ["--"] else args.lab_args
+    direct = ([f"--port={args.port}"] if args.port is not None else []) + ([f"--ip={args.ip}"] if args.ip else [])
+    extra = [*direct, *(["--no-browser"] if args.no_browser else []), *extra]
     problem = bwrap_problem("bwrap")
     if problem:
         print(f"note: autograde runs learner kernels only in a bubblewrap sandbox, which is not usable here "
@@ -83,7 +85,12 @@ def cmd_start(args: argparse.Namespace) -> int:
               "'Learner code at autograde'", file=sys.stderr)
     if os.geteuid() == 0 and "--allow-root" not in extra:  # containers and CI machines often run as root
         extra = [*extra, "--allow-root"]
-    command = [_bin("jupyter"), "lab", f"--ServerApp.root_dir={root}", *extra]
+    # JupyterLab's custom CSS, from this package (static/custom.css), hides the course's item and setup code.
+    from importlib.resources import files
+
+    custom = files("empathy_ce").joinpath("static")
+    command = [_bin("jupyter"), "lab", f"--ServerApp.root_dir={root}", "--LabApp.custom_css=True",
+               f"--ServerApp.tornado_settings=static_custom_path={custom}", *extra]
     os.execve(command[0], command, os.environ)
     return 0  # not reached
 
@@ -285,7 +292,12 @@ def main(argv: list[str] | None = None) -> int:
     release.add_argument("--exchange", action="store_true",
                          help="also release to nbgrader's exchange for learners to fetch (release_assignment)")
     start = sub.add_parser("start", help="start JupyterLab on the course with nbgrader ready")
-    start.add_argument("lab_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
+    # JupyterLab's everyday options work directly; any other JupyterLab option goes after `--`.
+    start.add_argument("--port", type=int, help="port to serve JupyterLab on (default 8888 or the next free one)")
+    start.add_argument("--ip", help="address to listen on (default localhost)")
+    start.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+    start.add_argument("lab_args", nargs=argparse.REMAINDER,
+                       help="other jupyter lab options, after --, e.g. -- --ServerApp.token=secret")
 
     collect = sub.add_parser("collect", help="collect submissions from the exchange (nbgrader collect --update)")
     collect.add_argument("modules", nargs="*", help="modules to collect (default: all)")

@@ -106,8 +106,8 @@ delivery format ({{ raw.delivery }}) and the provider's approval statement and n
 - **Modules and practice exercises:** a current web browser (for example Firefox, Chrome, Edge or Safari). The
   pages can be read with JavaScript turned off; only the practice exercises' instant feedback needs it. The pages
   work with a keyboard alone and with screen readers, and work offline once loaded.
-- **Graded post-tests:** JupyterLab with nbgrader (the *Nbgrader > Assignment List* menu), provided by your instructor's course
-  server, or on your own computer with Python 3.11 or later (`make start` in the course folder).
+- **Graded post-tests:** JupyterLab with nbgrader (the *Nbgrader > Assignment List* menu), provided by your
+  instructor's course server, or on your own computer with Python 3.11 or later (`make start` in the course folder).
 - No programming is needed: every answer is given by clicking, ordering, rating, typing a number or writing.
 :::
 

@@ -11,12 +11,32 @@ from typing import Any
 
 from IPython.display import HTML, display
 
-from .answers import AnswerFileError, AnswerStore, learner_hint
+from .answers import AnswerFileError, AnswerStore, learner_hint, practice_folder
+from .cells import notebook_items
+from .item_html import static_html
 from .items import InvalidAnswer, check_value, validate_item
 from .scoring import points
-from .widget import ItemWidget, ProgressLine, front_end_spec, markdown
+from .widget import ItemWidget, ProgressLine, front_end_spec, markdown, progress_text
 
 SOURCE_FOLDERS = ("solutions", "source")
+RUN_ALL = "To answer, choose Run > Run All Cells."
+# Set to "0" where outputs are not for JupyterLab (the website's executed notebooks show the live view only).
+STATIC_COPY_ENV = "EMPATHY_CE_STATIC_COPY"
+
+
+def static_copies() -> bool:
+    return os.environ.get(STATIC_COPY_ENV, "1") != "0"
+
+
+# Rules that travel with each static output, for a notebook reopened with no kernel (item.css does the same for
+# live views): the item's code is hidden, the live view replaces the static copy, and the widget renderer's
+# text-only placeholder ("Loading widget...", "Error displaying widget: model not found") is not shown.
+STATIC_STYLE = """<style>
+.jp-Cell:has(.ece-static-output) .jp-Cell-inputWrapper, .jp-Cell:has(.ece-item) .jp-Cell-inputWrapper { display: none; }
+.jp-Cell:has(.ece-item) .ece-static-output, .jp-Cell:has(.ece-progress) .ece-static-output { display: none; }
+.jp-Cell:has(.ece-static-output) .jp-OutputArea-output:not(:has(*)) { display: none; }
+.ece-static-note { font-weight: 600; }
+</style>"""
 
 
 def autograding() -> bool:
@@ -39,7 +59,10 @@ class Session:
 
     def __init__(self, folder: Path | None = None, notify: Callable[[str], None] = print) -> None:
         self.folder = Path.cwd() if folder is None else folder
-        self.store = AnswerStore(self.folder)
+        self.store = AnswerStore(self.folder)  # post-test answers: submitted with the assignment
+        # Practice answers (reflections, self-checks) stay with the learner, outside the assignment folder.
+        self.practice = AnswerStore(practice_folder(self.folder), create=True)
+        self.migrated = False
         self.items: dict[str, dict[str, Any]] = {}
         self.values: dict[str, Any] = {}
         self.widgets: dict[str, ItemWidget] = {}
@@ -49,10 +72,44 @@ class Session:
         # Messages for the learner (printed in a kernel; collected by the instructor tools' kernel-free grading).
         self.notify = notify
 
+    def store_for(self, spec: dict[str, Any]) -> AnswerStore:
+        return self.practice if spec["mode"] == "practice" else self.store
+
+    def migrate(self, extra_ids: set[str] = frozenset()) -> None:
+        """Move practice answers that an earlier version kept in the assignment's answers.json to the private
+        practice file: copied first, then removed, so an interruption never loses one."""
+        if self.migrated or not self.saving:
+            return
+        self.migrated = True
+        practice_ids = set(extra_ids)
+        for notebook in self.folder.glob("*.ipynb"):
+            try:
+                practice_ids |= {spec["id"] for spec, _ in notebook_items(notebook) if spec.get("mode") == "practice"}
+            except Exception:  # an unreadable notebook has no answers to move
+                continue
+        try:
+            found = {k: v for k, v in self.store.load()["items"].items() if k in practice_ids}
+            if not found:
+                return
+            kept = self.practice.load()["items"]
+            newer = {k: v for k, v in found.items() if str(v.get("saved", "")) >= str(kept.get(k, {}).get("saved", ""))}
+            if newer:
+                self.practice.save_many({k: {"value": v["value"], "kind": v.get("kind", "text"),
+                                             "saved": v.get("saved")} for k, v in newer.items()})
+            self.store.take(set(found))
+        except (AnswerFileError, OSError, ValueError) as err:
+            self.notify(f"Practice answers could not be moved out of the assignment folder ({err}).")
+
+    def number(self, item_id: str) -> int:
+        """The item's position among the items shown in this notebook (1-based)."""
+        return list(self.items).index(item_id) + 1
+
     def stored_value(self, spec: dict[str, Any]) -> Any:
         """The learner's saved answer for an item, or None when absent or invalid (with a message)."""
+        # Whichever notebook of the folder runs first (the post-test too) moves old practice answers out.
+        self.migrate({spec["id"]} if spec["mode"] == "practice" else set())
         try:
-            raw = self.store.values().get(spec["id"])
+            raw = self.store_for(spec).values().get(spec["id"])
         except AnswerFileError as err:
             if not self.warned:
                 self.warned = True
@@ -63,8 +120,14 @@ class Session:
             return check_value(spec, raw)
         except InvalidAnswer as err:
             whose = learner_hint(self.store.path)  # "learner 'x', " at grading, else empty
-            self.notify(f"The saved answer to {spec['id']} in {whose}file {self.store.path} is ignored: {err}.")
+            if whose:  # for the instructor: learner, file and the exact reason
+                self.notify(f"The saved answer to {spec['id']} in {whose}file {self.store.path} is ignored: {err}.")
+            else:  # for the learner: which question, what happened, what to do
+                self.notify(mismatch_message(spec, self.number_of(spec)))
             return None
+
+    def number_of(self, spec: dict[str, Any]) -> int:
+        return self.number(spec["id"]) if spec["id"] in self.items else len(self.items) + 1
 
     def register(self, spec: dict[str, Any]) -> Any:
         self.items[spec["id"]] = spec
@@ -84,7 +147,7 @@ class Session:
         try:
             value = check_value(spec, change["new"])
         except InvalidAnswer as err:
-            widget.report(f"That answer could not be recorded: {err}.")
+            widget.report(f"Not saved: {err}. Your previous answer is kept.")
             return
         self.values[spec["id"]] = value
         self.refresh()
@@ -92,16 +155,28 @@ class Session:
             widget.report("Instructor copy: answers given here are not saved.")
             return
         try:
-            self.store.save(spec["id"], value, spec["kind"])
+            self.store_for(spec).save(spec["id"], value, spec["kind"])
         except OSError as err:
             widget.report(f"Your answer could not be saved ({err.strerror}). Please tell your instructor.")
             return
         widget.report(f"Saved at {dt.datetime.now().strftime('%H:%M:%S')}.")
 
+    def on_message(self, spec: dict[str, Any], widget: ItemWidget, content: Any) -> None:
+        """A private (practice) item's view asks for its saved answer, or sends a new one."""
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "restore":
+            widget.send({"type": "restore", "value": self.values.get(spec["id"])})
+        elif content.get("type") == "answer":
+            self.on_change(spec, widget, {"new": content.get("value")})
+
     def refresh(self) -> None:
         answered = sum(v is not None for v in self.values.values())
         for line in self.progress_lines:
             line.show(answered, len(self.items))
+        text = f"Progress: {progress_text(answered, len(self.items))}"
+        for widget in self.widgets.values():
+            widget.progress = text
 
 
 _session: Session | None = None
@@ -123,10 +198,19 @@ def ask(**spec: Any) -> None:
     if autograding():
         display(HTML(answer_summary(spec, value)))
         return
-    widget = ItemWidget(spec=front_end_spec(spec), answer=value)
+    view = front_end_spec(spec)
+    number = current.number(spec["id"])
+    # Beside the live view, the item as plain HTML: what JupyterLab shows when the notebook is reopened with
+    # no kernel (the widget model is gone then); the live view hides it (see STATIC_STYLE and item.css).
+    if static_copies():
+        display(HTML(f'{STATIC_STYLE}<div class="ece-static-output">{static_html(view, number, RUN_ALL)}</div>'))
+    private = spec["mode"] == "practice"
+    widget = ItemWidget(spec=view, answer=None if private else value, number=number, private=private)
     if value is not None:
         widget.report("Your saved answer was restored.")
     widget.observe(lambda change: current.on_change(spec, widget, change), "answer")
+    if private:
+        widget.on_msg(lambda w, content, buffers: current.on_message(spec, widget, content))
     current.widgets[spec["id"]] = widget
     display(widget)
 
@@ -148,6 +232,8 @@ def progress() -> None:
     line = ProgressLine()
     current.progress_lines.append(line)
     current.refresh()
+    if static_copies():
+        display(HTML(f'{STATIC_STYLE}<p class="ece-static-output ece-static-note"><strong>{RUN_ALL}</strong></p>'))
     display(line)
 
 
@@ -191,3 +277,19 @@ def answer_summary(spec: dict[str, Any], value: Any) -> str:
         parts.append(f"<p><strong>Learner's answer:</strong> {html.escape(describe(spec, value))}</p>")
     parts.append("</div>")
     return "".join(parts)
+
+
+def first_words(html_text: str, count: int = 6) -> str:
+    """The first words of an item's prompt as plain text, to name the item in a message."""
+    import re
+
+    words = re.sub(r"<[^>]+>", " ", markdown(html_text)).split()
+    text = html.unescape(" ".join(words[:count]))
+    return text + ("..." if len(words) > count else "")
+
+
+def mismatch_message(spec: dict[str, Any], number: int) -> str:
+    """A saved answer that does not fit the item, in the learner's words: which question, what, what to do."""
+    what = "the options changed" if spec["kind"] in ("single", "multiple", "ordering") else "the question changed"
+    return (f'Question {number} ("{first_words(spec["prompt"])}"): your saved answer could not be used because '
+            f"{what}. Please answer it again.")

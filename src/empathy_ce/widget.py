@@ -11,6 +11,7 @@ import mistune
 import traitlets
 
 from .citations import render as cite
+from .items import TEXT_LIMIT
 
 _markdown = mistune.create_markdown(escape=True)
 _TEXT_FIELDS = ("prompt", "context", "rationale", "example")
@@ -57,6 +58,18 @@ class ItemWidget(anywidget.AnyWidget):
     answer = traitlets.Any(None, allow_none=True).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
     saves = traitlets.Int(0).tag(sync=True)
+    number = traitlets.Int(0).tag(sync=True)  # the item's number in its notebook, for accessible names
+    progress = traitlets.Unicode("").tag(sync=True)  # "Progress: n of m items answered", kept in view
+    text_limit = traitlets.Int(TEXT_LIMIT).tag(sync=True)
+    # Practice answers travel as messages, never as widget state that a saved notebook could carry (item.js).
+    private = traitlets.Bool(False).tag(sync=True)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        # No Python object text in saved notebooks (shown where a notebook is opened untrusted).
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        data["text/plain"] = ""
+        return bundle
 
     def report(self, text: str) -> None:
         """Tell the learner what happened to their last change (always shown, even if repeated)."""
@@ -68,6 +81,9 @@ class ProgressLine(ipywidgets.HTML):
     """'n of m answered', announced politely to screen readers when it changes."""
 
     def show(self, answered: int, total: int) -> None:
-        noun = "item" if total == 1 else "items"
         self.value = ('<p class="ece-progress" role="status" aria-live="polite">'
-                      f"<strong>Progress:</strong> {answered} of {total} {noun} answered</p>")
+                      f"<strong>Progress:</strong> {progress_text(answered, total)}</p>")
+
+
+def progress_text(answered: int, total: int) -> str:
+    return f"{answered} of {total} {'item' if total == 1 else 'items'} answered"

@@ -25,8 +25,8 @@ PLACEHOLDER_HINTS = ("before issuing certificates", "placeholder", "todo", "tbd"
 # Every provider-supplied detail in course.yml, printed on the certificate or on the home page's front matter; a
 # certificate is only as good as the details an accreditor checks, so any one still a placeholder blocks it.
 PROVIDER_FIELDS = ("name", "approval_statement", "approval_number", "authors", "reviewers", "conflicts_of_interest",
-                   "commercial_support", "original_release", "last_review", "next_review", "posttest_attempts", "record_retention",
-                   "refund_policy", "grievance_policy", "accommodation", "contact")
+                   "commercial_support", "original_release", "last_review", "next_review", "posttest_attempts",
+                   "record_retention", "refund_policy", "grievance_policy", "accommodation", "contact")
 
 
 class CertificateError(RuntimeError):

@@ -52,6 +52,60 @@ function h(tag, attrs = {}, ...children) {
   return node;
 }
 
+// Option feedback written as "Not quite. ..." or "Correct: ..." would repeat the verdict shown above it.
+const LEADING_VERDICT = /^(\s*<p>)?\s*(correct|not quite|incorrect|partly correct|partially correct)\s*[.:!,;\u2014-]\s*/i;
+export function withoutVerdict(html) {
+  if (!html) return html;
+  return html.replace(LEADING_VERDICT, (_, p) => p || "").replace(/^(\s*<p>)?\s*([a-z])/, (_, p, c) => (p || "") + c.toUpperCase());
+}
+
+// JupyterLab's Run All moves the view to the last cell. While items are rendering (a run), a scroll that the
+// learner did not ask for (no wheel, key, touch or pointer outside menus and dialogs just before) is undone.
+let intent = 0;
+const INTENT_MS = 1500;
+const ARMED_MS = 3000;
+for (const type of typeof document === "undefined" ? [] : ["wheel", "touchstart", "keydown", "pointerdown"])
+  document.addEventListener(type, (event) => {
+    const t = event.target;
+    if (t && t.closest && t.closest(".lm-MenuBar, .lm-Menu, .jp-Dialog")) return; // Run All itself
+    intent = Date.now();
+  }, { passive: true, capture: true });
+const guarded = new WeakMap();
+function keepView(el) {
+  const scroller = el.closest(".jp-WindowedPanel-outer");
+  if (!scroller) return;
+  let guard = guarded.get(scroller);
+  if (!guard) {
+    // The first views render during the learner's first run: where they were is where no run had moved them,
+    // the top, unless they have scrolled themselves since this module loaded.
+    guard = { user: intent ? scroller.scrollTop : 0, top: 0, until: 0 };
+    scroller.addEventListener("scroll", () => {
+      const now = Date.now();
+      if (now - intent < INTENT_MS) guard.user = scroller.scrollTop; // the learner's own scrolling
+      else if (now < guard.until && Math.abs(scroller.scrollTop - guard.top) > 2) scroller.scrollTop = guard.top;
+    });
+    guarded.set(scroller, guard);
+  }
+  if (Date.now() >= guard.until) {
+    // A new run: back to where the learner last put the view, and hold it there while items render.
+    guard.top = guard.user;
+    scroller.scrollTop = guard.top;
+  }
+  guard.until = Date.now() + ARMED_MS;
+}
+
+// One "n of m answered" line that stays in view at the bottom of the notebook while the learner works.
+function showProgress(el, text) {
+  const panel = el.closest(".jp-NotebookPanel");
+  if (!panel || !text) return;
+  let pill = panel.querySelector(":scope > .ece-progress-pill");
+  if (!pill) {
+    pill = h("p", { class: "ece-progress-pill", role: "status", "aria-live": "off" });
+    panel.append(pill);
+  }
+  pill.textContent = text;
+}
+
 function verdict(share) {
   if (share >= 1) return { cls: "correct", icon: "✓", word: "Correct." };
   if (share > 0) return { cls: "partial", icon: "◐", word: "Partly correct." };
@@ -70,21 +124,54 @@ function parseNumber(text) {
   return cleaned.endsWith("%") ? number / 100 : number;
 }
 
+// A practice item's answer is private to the learner: with `private` set, it travels in messages to the kernel
+// (which saves it outside the assignment folder) and never sits in the widget's state, which JupyterLab can save
+// into the notebook ("Save Widget State Automatically") and so into a submission.
 function render({ model, el }) {
+  // A click, key or focus in the item is an answer, not a notebook command: JupyterLab must not select the cell.
+  for (const type of ["mousedown", "focusin", "dblclick", "keydown"]) el.addEventListener(type, (event) => event.stopPropagation());
+  const hidden = Boolean(model.get("private")) && typeof model.send === "function";
+  let cleanup = draw(model, el, hidden ? null : model.get("answer"), hidden);
+  if (!hidden) return () => cleanup();
+  const onMessage = (message) => {
+    if (!message || message.type !== "restore" || message.value === null || message.value === undefined) return;
+    cleanup();
+    el.replaceChildren();
+    cleanup = draw(model, el, message.value, hidden);
+  };
+  model.on("msg:custom", onMessage);
+  model.send({ type: "restore" });
+  return () => {
+    model.off("msg:custom", onMessage);
+    cleanup();
+  };
+}
+
+function draw(model, el, initial, hidden) {
   const spec = model.get("spec");
   const practice = spec.mode === "practice";
+  const number = model.get("number") || 0;
+  const which = number ? ` to question ${number}` : "";
   const uid = `ece-${spec.id.replace(/\./g, "-")}-${++counter}`;
-  const root = h("div", { class: `ece-item ece-kind-${spec.kind}`, "data-item": spec.id, "data-mode": spec.mode });
+  // tabindex -1: a click on the item's text focuses the item (whose focusin stays here), not the notebook cell.
+  const root = h("div", { class: `ece-item ece-kind-${spec.kind}`, "data-item": spec.id, "data-mode": spec.mode, tabindex: "-1" });
   const badge = practice ? "Practice" : `Post-test · ${spec.points} point${spec.points === 1 ? "" : "s"}`;
   root.append(h("p", { class: "ece-badge", text: badge }));
   if (spec.context) root.append(h("blockquote", { class: "ece-context", html: spec.context }));
 
   const feedback = h("div", { class: "ece-feedback", role: "status", "aria-live": "polite", id: `${uid}-fb` });
   const status = h("p", { class: "ece-status", "aria-live": "polite" });
-  let answer = model.get("answer");
+  let answer = initial;
+  let sent = initial;
 
   function commit(value) {
     answer = value;
+    if (hidden) {
+      if (JSON.stringify(sent) === JSON.stringify(value)) return; // unchanged: already saved
+      sent = value;
+      model.send({ type: "answer", value });
+      return;
+    }
     if (JSON.stringify(model.get("answer")) === JSON.stringify(value)) return; // unchanged: already saved
     model.set("answer", value);
     model.save_changes();
@@ -104,8 +191,10 @@ function render({ model, el }) {
     ];
   }
 
-  const checkButton = (onclick, text = "Check answer") =>
-    h("button", { type: "button", class: "ece-button", text: practice ? text : "Save answer", onclick });
+  const checkButton = (onclick, text = "Check answer") => {
+    const shown = practice ? text : "Save answer";
+    return h("button", { type: "button", class: "ece-button", text: shown, "aria-label": `${shown}${which}`, onclick });
+  };
 
   const body = h("div", { class: "ece-body" });
   const kind = spec.kind;
@@ -140,7 +229,7 @@ function render({ model, el }) {
       const detail =
         kind === "rating" && value !== spec.answer ? `The key rating is ${spec.answer}.` : "";
       showFeedback([...judged(fraction(spec, value, spec.answer), detail).slice(0, 1),
-        option && option.feedback ? h("div", { class: "ece-option-feedback", html: option.feedback }) : null,
+        option && option.feedback ? h("div", { class: "ece-option-feedback", html: withoutVerdict(option.feedback) }) : null,
         spec.rationale ? h("div", { class: "ece-rationale", html: spec.rationale }) : null]);
     };
     for (const { input, choice } of inputs) {
@@ -150,12 +239,26 @@ function render({ model, el }) {
           commit(value.length ? value : null);
           if (practice) feedback.replaceChildren();
         } else if (input.checked) {
+          // Saved at once; a practice verdict waits until the learner checks (arrow keys only browse).
           commit(choice.key);
-          explainSingle(choice.key);
+          if (practice) feedback.replaceChildren();
         }
       });
+      if (practice && kind !== "multiple")
+        input.addEventListener("keydown", (event) => {
+          if (event.key === "Enter") {
+            event.preventDefault();
+            checkSingle();
+          }
+        });
     }
+    const checkSingle = () => {
+      const value = selected()[0];
+      if (value === undefined) return showFeedback([h("p", { text: "Choose an answer first." })]);
+      explainSingle(value);
+    };
     body.append(group);
+    if (practice && kind !== "multiple") body.append(checkButton(checkSingle));
     if (kind === "multiple" && practice) {
       body.append(
         checkButton(() => {
@@ -168,13 +271,12 @@ function render({ model, el }) {
               const picked = value.includes(o.key);
               const right = spec.answer.includes(o.key);
               const tag = picked ? (right ? "You chose this, and it applies." : "You chose this, but it does not apply.") : "This one also applies.";
-              return h("li", {}, h("strong", { html: `${o.label}: ` }), `${tag} `, o.feedback ? h("span", { html: o.feedback }) : "");
+              return h("li", {}, h("strong", { html: `${o.label}: ` }), `${tag} `, o.feedback ? h("span", { html: withoutVerdict(o.feedback) }) : "");
             });
           showFeedback([...judged(share, ""), h("ul", { class: "ece-option-notes" }, ...notes)]);
         }),
       );
     }
-    if (practice && kind !== "multiple" && answer !== null && answer !== undefined) explainSingle(answer);
   } else if (kind === "ordering") {
     body.append(h("p", { class: "ece-prompt", id: `${uid}-prompt`, html: spec.prompt }));
     body.append(h("p", { class: "ece-hint", text: "Use the Move up and Move down buttons to change the order." }));
@@ -217,6 +319,7 @@ function render({ model, el }) {
         type: "button",
         class: "ece-button",
         text: practice ? "Check order" : "Save this order",
+        "aria-label": `${practice ? "Check order" : "Save this order"}${which}`,
         onclick: () => {
           commit([...order]);
           if (!practice) return;
@@ -252,9 +355,25 @@ function render({ model, el }) {
   } else if (kind === "text") {
     const area = h("textarea", { id: `${uid}-input`, class: "ece-text", rows: "6", "aria-describedby": `${uid}-count` });
     area.value = typeof answer === "string" ? answer : "";
+    const limit = model.get("text_limit") || 20000;
     const count = h("p", { class: "ece-count", id: `${uid}-count` });
-    const recount = () => (count.textContent = `${area.value.trim() ? area.value.trim().split(/\s+/).length : 0} words`);
+    const over = () => area.value.length > limit;
+    const recount = () => {
+      const words = area.value.trim() ? area.value.trim().split(/\s+/).length : 0;
+      const chars = area.value.length;
+      count.textContent = `${words} words · ${chars.toLocaleString("en-US")} of ${limit.toLocaleString("en-US")} characters`;
+      if (over()) {
+        area.setAttribute("aria-invalid", "true");
+        count.classList.add("ece-invalid");
+        count.textContent += ` · Not saved: this is ${(chars - limit).toLocaleString("en-US")} characters over the limit. Shorten it to save; your text stays here until you do.`;
+      } else {
+        area.removeAttribute("aria-invalid");
+        count.classList.remove("ece-invalid");
+      }
+    };
     const submit = () => {
+      recount();
+      if (over()) return; // never sent: the saved answer stays as it was, and the text stays in the box
       commit(area.value.trim() ? area.value : null);
       if (practice)
         showFeedback([
@@ -285,7 +404,20 @@ function render({ model, el }) {
   model.on("change:saves", onSaved);
   onSaved();
   el.append(root);
-  return () => model.off("change:saves", onSaved);
+  // The view is attached to the page after render() returns: find the notebook around it then.
+  const onProgress = () => showProgress(el, model.get("progress"));
+  const attached = (tries = 0) => {
+    if (el.isConnected) {
+      keepView(el);
+      onProgress();
+    } else if (tries < 50) requestAnimationFrame(() => attached(tries + 1));
+  };
+  attached();
+  model.on("change:progress", onProgress);
+  return () => {
+    model.off("change:saves", onSaved);
+    model.off("change:progress", onProgress);
+  };
 }
 
 export default { render };

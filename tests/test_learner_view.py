@@ -1,0 +1,23 @@
+"""Every learner notebook with items starts with the one instruction a learner needs: choose Run All."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from conftest import ROOT
+
+from empathy_ce import cells
+from empathy_ce import course as course_model
+from empathy_ce.notebook import RUN_ALL
+
+COURSE = course_model.load(ROOT)
+NOTEBOOKS = [(m, n) for m in COURSE.modules for n in m.notebooks()]
+
+
+@pytest.mark.parametrize(("module", "name"), NOTEBOOKS, ids=[f"{m.id}/{n}" for m, n in NOTEBOOKS])
+def test_released_notebooks_start_with_run_all(module: course_model.Module, name: str):
+    path = COURSE.release(module, name)
+    if not cells.notebook_items(path):
+        pytest.skip("no items in this notebook")
+    first = nbformat.read(path, as_version=4).cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith(f"**{RUN_ALL}**"), first.source[:200]
