@@ -8,6 +8,7 @@ from conftest import ROOT
 
 from empathy_ce import cells
 from empathy_ce import course as course_model
+from empathy_ce.grading.learner_view import MENU, RunAllFirst
 from empathy_ce.notebook import RUN_ALL
 
 COURSE = course_model.load(ROOT)
@@ -20,4 +21,16 @@ def test_released_notebooks_start_with_run_all(module: course_model.Module, name
     if not cells.notebook_items(path):
         pytest.skip("no items in this notebook")
     first = nbformat.read(path, as_version=4).cells[0]
-    assert first.cell_type == "markdown" and first.source.startswith(f"**{RUN_ALL}**"), first.source[:200]
+    assert first.cell_type == "markdown" and first.source.replace("*", "").count(MENU) == 1, first.source[:300]
+
+
+def test_the_instruction_is_added_once_where_an_author_left_it_out():
+    source = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Practice"),
+                                             nbformat.v4.new_code_cell('ask({"id": "x.p1.q1"})')])
+    told = "# Practice\n\nChoose **Run > Run All Cells**."
+    said = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(told),
+                                           nbformat.v4.new_code_cell('ask({"id": "x.p1.q1"})')])
+    out, _ = RunAllFirst().preprocess(source, {})
+    assert out.cells[0].source.startswith(f"**{RUN_ALL}**")
+    out, _ = RunAllFirst().preprocess(said, {})
+    assert out.cells[0].source == told

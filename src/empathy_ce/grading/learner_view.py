@@ -14,6 +14,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from ..notebook import RUN_ALL
 
 INSTRUCTION = f"**{RUN_ALL}** The questions below then become forms, and your answers are saved as you go."
+MENU = "Run > Run All Cells"  # the words that matter, however an author formats them
 
 
 class RunAllFirst(NbGraderPreprocessor):
@@ -24,6 +25,6 @@ class RunAllFirst(NbGraderPreprocessor):
             return nb, resources  # no items (e.g. a coding notebook): nothing to run for
         first = next((cell for cell in nb.cells if cell.cell_type == "markdown" and "nbgrader" not in cell.metadata),
                      None)  # a cell nbgrader tracks keeps its checksum
-        if first is not None and RUN_ALL not in first.source:
+        if first is not None and MENU not in first.source.replace("*", ""):  # authors may have said it already
             first.source = f"{INSTRUCTION}\n\n{first.source}"
         return nb, resources
