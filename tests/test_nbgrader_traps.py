@@ -142,7 +142,7 @@ def test_stock_nbgrader_only_logs_a_misspelt_option(course: Course):
 def test_project_preprocessors_are_enabled_nbgrader_preprocessors():
     config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
     pipelines = [*config.GenerateAssignment.preprocessors, *config.Autograde.sanitize_preprocessors,
-                 *config.Autograde.autograde_preprocessors]
+                 *config.Autograde.autograde_preprocessors, *config.GenerateFeedback.preprocessors]
     for cls in OURS:
         assert issubclass(cls, NbGraderPreprocessor) and cls().enabled, cls
         assert cls in pipelines, cls
