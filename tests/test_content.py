@@ -213,7 +213,7 @@ def test_notebooks_say_how_to_answer_and_submit(module: course_model.Module, nam
 
 
 SENSITIVE = re.compile(r"\b(died|death|grief|bereave\w*|miscarriage|pregnancy loss|trauma\w*|violence|burnout|"
-                       r"earthquake|self-care plan)\b", re.I)
+                       r"earthquake|self-care plan|intensive care|newborn)\b", re.I)
 
 
 @pytest.mark.parametrize(("module", "name"), NOTEBOOKS, ids=lambda x: getattr(x, "id", x))
@@ -259,6 +259,11 @@ def test_posttest_page_shows_a_few_samples_and_how_to_submit():
         assert 1 <= len(shown) <= 3 < len(items), f"{module.id}: shows {shown}"
         assert f"exercises/{module.id}/{module.posttest}.ipynb" in text
     assert "Nbgrader > Assignment List" in text and "Assignments* tab" not in text
+    # The samples include distressing vignettes: the page carries the same short content note (facts 6b).
+    page = (ROOT / "course" / "posttests.qmd").read_text("utf-8")
+    for needed in ("If this material affects you", "supervisor", "employee assistance program", "988",
+                   "findahelpline.com"):
+        assert needed in page, f"posttests.qmd: content note lacks {needed!r}"
     for item_id, key in keys.items():
         if isinstance(key, list):
             assert json.dumps(key) not in text, item_id

@@ -159,7 +159,7 @@ def workflow(root: Path, db_url: str, capsys: pytest.CaptureFixture[str]) -> Non
     with Gradebook(db_url) as gb:
         for learner in ("ada", "bo"):
             g = gb.find_grade("cultivation-post-q4", "cultivation_posttest", "cultivation", learner)
-            assert g.manual_score == g.max_score == g.score == 3.0  # the manual grade survived
+            assert g.manual_score == g.max_score == g.score == 4.0  # the manual grade survived (4 rubric points)
 
     code, out, err = run(capsys, root, "feedback", "--exchange", "--no-progress")
     assert code == 0, err

@@ -1,10 +1,11 @@
 """Test-wise learners: surface strategies must not pass a post-test or do well on a practice set.
 
-A learner who reads none of the course and answers by surface cues (the longest option, the most hedged
-option, avoiding absolute words, always the same position, the longest half of a multiple-select list, an
-ordering left as shown) is simulated on every post-test and practice set, and scored with the project's own
-scoring code (`empathy_ce.scoring.points`). Where a strategy leaves a tie (two options equally long, three
-options free of absolute words), the learner is credited with the expected score of guessing among them.
+A learner who reads none of the course and answers by surface cues (the longest or shortest option, the most
+or least hedged option, avoiding absolute words, always the same position, the longest half of a multiple-
+select list, an ordering left as shown) is simulated on every post-test and practice set, and scored with the
+project's own scoring code (`empathy_ce.scoring.points`). Where a strategy leaves a tie (two options equally
+long, three options free of absolute words), the learner is credited with the expected score of guessing among
+them.
 
 Limits, from issue 10: every strategy scores under 50% of a post-test's points, and no single-choice strategy
 scores over 40% of the post-test's single-choice points; practice sets stay under 60%.
@@ -121,6 +122,24 @@ def most_hedged(spec: dict[str, Any], key: Any) -> float:
     return fallback(spec, key)
 
 
+def shortest(spec: dict[str, Any], key: Any) -> float:
+    """The reverse cue: once keys stop being the longest option, a rewrite can overshoot to the shortest."""
+    if spec["kind"] == "single":
+        return expected(spec, key, best(spec, lambda text: -len(text)))
+    if spec["kind"] == "multiple":
+        return points(spec, by_length_half(spec, lambda text: -len(text)), key)
+    return fallback(spec, key)
+
+
+def least_hedged(spec: dict[str, Any], key: Any) -> float:
+    """The plain, unqualified option: the cue left when distractors are the hedged ones."""
+    if spec["kind"] == "single":
+        return expected(spec, key, best(spec, lambda text: -count_words(text, HEDGES)))
+    if spec["kind"] == "multiple":
+        return points(spec, by_length_half(spec, lambda text: -count_words(text, HEDGES)), key)
+    return fallback(spec, key)
+
+
 def no_absolutes(spec: dict[str, Any], key: Any) -> float:
     if spec["kind"] in ("single", "multiple"):
         free = [k for k, label in labels(spec) if count_words(label, ABSOLUTES) == 0]
@@ -141,13 +160,16 @@ def position(index: int) -> Callable[[dict[str, Any], Any], float]:
 
 
 STRATEGIES: dict[str, Callable[[dict[str, Any], Any], float]] = {
-    "longest": longest, "most hedged": most_hedged, "no absolute words": no_absolutes,
+    "longest": longest, "shortest": shortest, "most hedged": most_hedged, "least hedged": least_hedged,
+    "no absolute words": no_absolutes,
     **{f"always position {i + 1}": position(i) for i in range(4)},
 }
 
 # Sets that failed on the course as it stood when this test was written (issue 10); each mark goes as the
 # set is rewritten, so the history shows the test failing first.
 # Failing in commit 6e58c03: all four post-tests, trust.p2, boundaries.p1 and boundaries.p2.
+# Second pass (reviewer's read): the "shortest" strategy, added then, failed in commit c9972cb on
+# trust.p2, outcomes.post, cultivation.post, boundaries.post and boundaries.p1 ("least hedged" failed none).
 FAILING_BEFORE: set[str] = set()
 
 
@@ -201,3 +223,16 @@ def test_the_strategies_catch_a_cued_item():
     assert results["no absolute words"] == (1.0, 1.0)
     assert results["always position 1"] == (1.0, 1.0)
     assert results["always position 2"] == (0.0, 0.0)
+    assert results["shortest"] == (0.0, 0.0)
+    assert results["least hedged"] == (0.0, 0.0)
+
+
+def test_the_reverse_cues_are_caught_too():
+    """A key that is always the shortest, plainest option is as much a give-away as the longest."""
+    spec = {"id": "x.post.q1", "kind": "single", "mode": "assessment", "objective": "x-1", "points": 1,
+            "prompt": "?", "options": [{"key": "a", "label": "It is so."},
+                                       {"key": "b", "label": "It may often be so, although it depends."},
+                                       {"key": "c", "label": "It could perhaps be so, in some cases."}]}
+    results = scores([(spec, "a")])
+    assert results["shortest"] == (1.0, 1.0)
+    assert results["least hedged"] == (1.0, 1.0)
