@@ -14,11 +14,11 @@ from empathy_ce.answers import FORMAT, AnswerFileError, AnswerStore
 def test_round_trip_and_format(tmp_path: Path):
     store = AnswerStore(tmp_path)
     assert store.values() == {}
-    store.save("trust.post.q1", "b", "single")
-    store.save("trust.post.q2", ["a", "c"], "multiple")
+    store.save("m1-trust.post.q1", "b", "single")
+    store.save("m1-trust.post.q2", ["a", "c"], "multiple")
     data = json.loads((tmp_path / "answers.json").read_text())
     assert data["format"] == FORMAT and data["version"] == 1
-    assert store.values() == {"trust.post.q1": "b", "trust.post.q2": ["a", "c"]}
+    assert store.values() == {"m1-trust.post.q1": "b", "m1-trust.post.q2": ["a", "c"]}
     assert [p.name for p in tmp_path.iterdir()] == ["answers.json"]  # no temp or lock files left beside it
 
 
@@ -30,7 +30,7 @@ def test_round_trip_and_format(tmp_path: Path):
     (b"\xff\xfe", "not valid JSON"),
 ])
 def test_broken_files_are_named(tmp_path: Path, content: bytes, reason: str):
-    learner = tmp_path / "submitted" / "maria" / "trust"
+    learner = tmp_path / "submitted" / "maria" / "m1-trust"
     learner.mkdir(parents=True)
     (learner / "answers.json").write_bytes(content)
     with pytest.raises(AnswerFileError, match=reason) as err:
@@ -46,10 +46,10 @@ def test_huge_file_is_refused(tmp_path: Path):
 
 def test_saving_over_a_broken_file_keeps_it_aside(tmp_path: Path):
     (tmp_path / "answers.json").write_text("{half written")
-    AnswerStore(tmp_path).save("trust.post.q1", "b", "single")
+    AnswerStore(tmp_path).save("m1-trust.post.q1", "b", "single")
     kept = list(tmp_path.glob("answers.broken-*.json"))
     assert len(kept) == 1 and kept[0].read_text() == "{half written"
-    assert AnswerStore(tmp_path).values() == {"trust.post.q1": "b"}
+    assert AnswerStore(tmp_path).values() == {"m1-trust.post.q1": "b"}
 
 
 def _save_many(folder: str, worker: int) -> None:
@@ -121,7 +121,7 @@ def test_practice_answers_never_enter_the_assignment_folder(tmp_path: Path, priv
     from empathy_ce.items import validate_item
     from empathy_ce.widget import ItemWidget
 
-    folder = tmp_path / "trust"
+    folder = tmp_path / "m1-trust"
     folder.mkdir()
     session, _ = _session(folder)
     text, single = validate_item(dict(TEXT)), validate_item(dict(SINGLE))
@@ -141,7 +141,7 @@ def test_practice_answers_of_earlier_versions_move_out_on_first_load(tmp_path: P
 
     from empathy_ce.items import validate_item
 
-    folder = tmp_path / "trust"
+    folder = tmp_path / "m1-trust"
     folder.mkdir()
     sources = ["ask(" + ", ".join(f"{k}={v!r}" for k, v in spec.items()) + ")"
                for spec in (TEXT, {**TEXT, "id": "mod.p2.q1"}, SINGLE)]

@@ -80,7 +80,7 @@ def bo_outcomes() -> tuple[int, float, float, float]:
 def plan(learner: str, module: course_model.Module) -> dict[str, object]:
     """Every post-test item right, except some of bo's outcomes answers (see bo_outcomes)."""
     values = {}
-    to_miss = bo_outcomes()[0] if (learner, module.id) == ("bo", "outcomes") else 0
+    to_miss = bo_outcomes()[0] if (learner, module.id) == ("bo", "m2-outcomes") else 0
     for spec, key in posttest_items(module):
         if spec["kind"] == "text":
             values[spec["id"]] = REFLECTION
@@ -145,20 +145,20 @@ def workflow(root: Path, db_url: str, capsys: pytest.CaptureFixture[str]) -> Non
                 if spec["kind"] != "text":
                     continue
                 for learner in LEARNERS:
-                    if learner == "cy" and module.id == "cultivation":
+                    if learner == "cy" and module.id == "m3-cultivation":
                         continue  # still awaiting manual grading
                     g = gb.find_grade(spec["id"].replace(".", "-"), module.posttest, module.id, learner)
-                    g.manual_score = bo_outcomes()[1] if (learner, module.id) == ("bo", "outcomes") else g.max_score
+                    g.manual_score = bo_outcomes()[1] if (learner, module.id) == ("bo", "m2-outcomes") else g.max_score
                     g.needs_manual_grade = False
         gb.db.commit()
-        coding = gb.find_submission_notebook("outcomes_data", "outcomes", "bo")
+        coding = gb.find_submission_notebook("outcomes_data", "m2-outcomes", "bo")
         assert coding.score == 3.0  # bo's coding points are real, and must not count
 
-    code, out, err = run(capsys, root, "grade", "cultivation", "--force", "--no-progress")  # a regrade
+    code, out, err = run(capsys, root, "grade", "m3-cultivation", "--force", "--no-progress")  # a regrade
     assert code == 0 and "3 graded" in out, err
     with Gradebook(db_url) as gb:
         for learner in ("ada", "bo"):
-            g = gb.find_grade("cultivation-post-q4", "cultivation_posttest", "cultivation", learner)
+            g = gb.find_grade("m3-cultivation-post-q4", "cultivation_posttest", "m3-cultivation", learner)
             assert g.manual_score == g.max_score == g.score == 4.0  # the manual grade survived (4 rubric points)
 
     code, out, err = run(capsys, root, "feedback", "--exchange", "--no-progress")
@@ -166,7 +166,7 @@ def workflow(root: Path, db_url: str, capsys: pytest.CaptureFixture[str]) -> Non
     assert "feedback written for 12" in out and out.count("feedback released to the exchange") == 4
     made = list((root / "feedback").rglob("*.html"))  # one page per graded notebook, practice ones included
     assert len(list((exchange / "therapeutic-empathy" / "feedback").glob("*.html"))) == len(made) > 12
-    assert (root / "feedback" / "ada" / "trust" / "trust_posttest.html").exists()
+    assert (root / "feedback" / "ada" / "m1-trust" / "trust_posttest.html").exists()
     # Issue 10: each post-test item says whether it was right; a module not passed says what to review; a written
     # answer still to be graded by hand leaves the result open.
     bo_pages = [(m, (root / "feedback" / "bo" / m.id / f"{m.posttest}.html").read_text()) for m in COURSE.modules]

@@ -19,8 +19,8 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "outcomes_data.ipynb"
-SOURCE = ROOT / "solutions" / "outcomes" / NAME
-RELEASE = ROOT / "exercises" / "outcomes" / NAME
+SOURCE = ROOT / "solutions" / "m2-outcomes" / NAME
+RELEASE = ROOT / "exercises" / "m2-outcomes" / NAME
 
 STUDIES = [(0.35, 40), (0.20, 120), (0.42, 25), (0.15, 200), (0.30, 60)]  # facts sheet, Exercise 2
 MARK = "OUTCOMES-PROBE "
@@ -77,7 +77,7 @@ def run(notebook: Path, folder: Path) -> tuple[nbformat.NotebookNode, dict[str, 
 
 @pytest.fixture(scope="module")
 def executed(jupyter_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory):
-    return run(SOURCE, tmp_path_factory.mktemp("outcomes-data") / "outcomes")
+    return run(SOURCE, tmp_path_factory.mktemp("outcomes-data") / "m2-outcomes")
 
 
 def code_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
@@ -139,19 +139,19 @@ def test_clinic_statistics(executed):
     z, se = math.atanh(r), 1 / math.sqrt(n - 3)
     assert clinic["ci"] == pytest.approx([math.tanh(z - 1.96 * se), math.tanh(z + 1.96 * se)], abs=1e-9)
     assert clinic["z_test"] == pytest.approx((z - math.atanh(0.28)) * math.sqrt(n - 3), abs=1e-9)
-    # Practice item outcomes.data.q1 is keyed on this: the clinic is consistent with r = .28.
+    # Practice item m2-outcomes.data.q1 is keyed on this: the clinic is consistent with r = .28.
     assert abs(clinic["z_test"]) < 1.96 and clinic["ci"][0] < 0.28 < clinic["ci"][1]
 
 
 def test_plots_and_widgets_are_shown(executed):
     nb, _ = executed
     by_label = {c.source.splitlines()[0].removeprefix("#| label: "): c for c in code_cells(nb)}
-    for label in ("outcomes-data-scatter", "outcomes-data-forest"):
+    for label in ("m2-outcomes-data-scatter", "m2-outcomes-data-forest"):
         cell = by_label[label]
         assert any("image/png" in o.get("data", {}) for o in cell.outputs), label
         assert "#| fig-alt: " in cell.source and "#| fig-cap: " in cell.source
-    assert by_label["outcomes-data-scatter"].source.rstrip().endswith("plt.show()")
-    for label in ("outcomes-data-slider", "outcomes-data-other-clinics"):
+    assert by_label["m2-outcomes-data-scatter"].source.rstrip().endswith("plt.show()")
+    for label in ("m2-outcomes-data-slider", "m2-outcomes-data-other-clinics"):
         assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in by_label[label].outputs)
 
 
@@ -175,17 +175,17 @@ def test_cell_metadata():
             assert body.startswith("### BEGIN HIDDEN TESTS\n") and body.rstrip().endswith("### END HIDDEN TESTS")
         else:
             assert meta["locked"] is True, meta["grade_id"]
-            assert meta["grade_id"].startswith("outcomes-data-"), meta["grade_id"]
+            assert meta["grade_id"].startswith("m2-outcomes-data-"), meta["grade_id"]
     assert solutions == ["outcomes-code-pooled-z", "outcomes-code-pooled-r", "outcomes-code-i-squared"]
     assert tests == [f"{s}-test" for s in solutions]
 
 
-@pytest.mark.skipif(not RELEASE.exists(), reason="exercises/outcomes has not been generated")
+@pytest.mark.skipif(not RELEASE.exists(), reason="exercises/m2-outcomes has not been generated")
 def test_released_copy_runs_unanswered(jupyter_env, tmp_path):
     """The learner's copy runs to the end with the coding cells unanswered and no visible tests."""
-    nb, found = run(RELEASE, tmp_path / "outcomes")
+    nb, found = run(RELEASE, tmp_path / "m2-outcomes")
     assert found["pooled_z"] is None and found["pooled_r"] is None and found["i_squared"] is None
     assert "BEGIN SOLUTION" not in "".join(c.source for c in nb.cells)
     assert "assert" not in "".join(c.source for c in code_cells(nb) if c.metadata.get("nbgrader", {}).get("grade"))
-    check = next(c for c in code_cells(nb) if c.source.startswith("#| label: outcomes-data-check"))
+    check = next(c for c in code_cells(nb) if c.source.startswith("#| label: m2-outcomes-data-check"))
     assert "not answered yet" in "".join(o.get("text", "") for o in check.outputs)

@@ -133,7 +133,7 @@ def section(text: str, heading: str) -> str:
 
 
 def test_each_limit_in_outcomes_is_cited_or_marked_general():
-    text = MODULE_PAGES["outcomes"].read_text("utf-8")
+    text = MODULE_PAGES["m2-outcomes"].read_text("utf-8")
     limits = section(text, "## Limits of the evidence")
     bullets = re.findall(r"^- \*\*(.+?)\.\*\*(.*?)(?=^- |\Z)", limits, flags=re.M | re.S)
     assert len(bullets) == 5
@@ -148,13 +148,13 @@ def test_each_limit_in_outcomes_is_cited_or_marked_general():
 
 
 def test_confidence_interval_language():
-    text = MODULE_PAGES["outcomes"].read_text("utf-8")
+    text = MODULE_PAGES["m2-outcomes"].read_text("utf-8")
     assert "chance finding" not in text
     ci = section(text, "### Confidence interval")
     assert "compatible with the data" in ci and "does not tell you" in ci
 
 
-BOUNDARIES = MODULE_PAGES["boundaries"]
+BOUNDARIES = MODULE_PAGES["m4-boundaries"]
 
 
 def test_ethics_codes_as_the_facts_sheet_verifies_them():
@@ -184,9 +184,9 @@ def test_content_note_at_the_top_of_module_4():
 
 def test_singer_and_klimecki_taught_once():
     tables = {p.name: p.read_text("utf-8").count("| Empathic distress | Compassion |") for p in PAGES}
-    assert sum(tables.values()) == 1 and tables["trust.qmd"] == 1, tables
-    for page in ("cultivation.qmd", "boundaries.qmd"):
-        assert "trust.qmd#compassion-versus-empathic-distress" in (ROOT / "course" / page).read_text("utf-8")
+    assert sum(tables.values()) == 1 and tables["m1-trust.qmd"] == 1, tables
+    for page in ("m3-cultivation.qmd", "m4-boundaries.qmd"):
+        assert "m1-trust.qmd#compassion-versus-empathic-distress" in (ROOT / "course" / page).read_text("utf-8")
 
 
 BRITISH = re.compile(r"\b(counsell\w*|\w+isation|\w+(?:is|ys)(?:e|ed|es|ing)\b|judgement|programme|behaviour\w*|"

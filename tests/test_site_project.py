@@ -144,16 +144,16 @@ def test_editing_one_module_re_executes_only_that_module(tmp_path: Path, monkeyp
             shutil.copytree(source, dest, ignore=shutil.ignore_patterns("answers*.json"))
         else:
             shutil.copy(source, dest)
-    edited = tmp_path / "exercises" / "trust" / "trust_practice.ipynb"
+    edited = tmp_path / "exercises" / "m1-trust" / "trust_practice.ipynb"
     nb = nbformat.read(edited, as_version=4)
     nb.cells.append(nbformat.v4.new_markdown_cell("A new closing note."))
     nbformat.write(nb, edited)
-    recorded = nbformat.read(tmp_path / "site/notebooks/trust/trust_practice.ipynb", as_version=4).metadata
+    recorded = nbformat.read(tmp_path / "site/notebooks/m1-trust/trust_practice.ipynb", as_version=4).metadata
     monkeypatch.setattr(site_notebooks, "library_versions", lambda: dict(recorded[site_notebooks.METADATA_KEY]))
     executed = []
     monkeypatch.setattr(site_notebooks, "execute", lambda release, copy: executed.append(copy))
     site_notebooks.refresh(tmp_path, log=lambda _: None)
-    assert executed == [tmp_path / "site/notebooks/trust/trust_practice.ipynb"]
+    assert executed == [tmp_path / "site/notebooks/m1-trust/trust_practice.ipynb"]
 
 
 def test_post_tests_are_never_embedded():

@@ -167,9 +167,9 @@ STRATEGIES: dict[str, Callable[[dict[str, Any], Any], float]] = {
 
 # Sets that failed on the course as it stood when this test was written (issue 10); each mark goes as the
 # set is rewritten, so the history shows the test failing first.
-# Failing in commit 6e58c03: all four post-tests, trust.p2, boundaries.p1 and boundaries.p2.
+# Failing in commit 6e58c03: all four post-tests, m1-trust.p2, m4-boundaries.p1 and m4-boundaries.p2.
 # Second pass (reviewer's read): the "shortest" strategy, added then, failed in commit c9972cb on
-# trust.p2, outcomes.post, cultivation.post, boundaries.post and boundaries.p1 ("least hedged" failed none).
+# m1-trust.p2, m2-outcomes.post, m3-cultivation.post, m4-boundaries.post and m4-boundaries.p1 ("least hedged" failed none).
 FAILING_BEFORE: set[str] = set()
 
 
