@@ -14,6 +14,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+# Screenshots the browser tests take for a person to look at: EMPATHY_CE_SHOTS names the folder (a temporary one
+# otherwise, so a test run never writes outside the temporary area).
+SHOTS = Path(os.environ.get("EMPATHY_CE_SHOTS") or Path(os.environ.get("TMPDIR", "/tmp")) / "empathy-ce-shots")
 sys.path.insert(0, str(Path(__file__).parent))
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import ROOT
+from conftest import SHOTS as ALL_SHOTS
 from traitlets.config import Config
 
 COURSE_ID = "therapeutic-empathy"
@@ -103,7 +104,7 @@ def postgres_database() -> Iterator[str]:
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-SHOTS = Path(os.environ.get("EMPATHY_CE_SHOTS", "/work/shots/instructor"))
+SHOTS = ALL_SHOTS / "instructor"
 
 
 def report_fits_a_laptop(page_path: Path, name: str, *, learner: str, expected: tuple[str, ...]) -> None:

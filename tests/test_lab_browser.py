@@ -22,6 +22,7 @@ from typing import Any
 
 import golden
 import pytest
+from conftest import SHOTS as ALL_SHOTS
 
 CHROMIUM = Path("/usr/bin/chromium")
 BIN = Path(sys.executable).parent
@@ -356,7 +357,7 @@ def test_answers_survive_kernel_restart_in_jupyterlab(lab: str, learner: Path, t
 
 # ------------------------------------------------------------------------ a real module notebook (issue 15)
 
-SHOTS = Path("/work/shots/learner")
+SHOTS = ALL_SHOTS / "learner"
 PASTE = ("I notice that I carry my clients' stories home with me. " * 1200)[:64_000]
 SHORT = "A plan for next month: supervision every second week."
 

@@ -14,8 +14,10 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from browser import browser_fixture  # noqa: F401 (fixture)
 from conftest import BIN, ROOT
 
 from empathy_ce import course as course_model
@@ -23,7 +25,6 @@ from empathy_ce import course as course_model
 pytestmark = pytest.mark.slow
 
 TOKEN = "test-token"
-CHROMIUM = Path("/usr/bin/chromium")
 MODULES = [m.id for m in course_model.load(ROOT).modules]
 # Jupyter Server's own routes below a contents path (/api/contents/<path>/trust, .../checkpoints): a folder of
 # that name cannot be opened from the file browser (the first module was called "trust" until issue 15).
@@ -112,61 +113,43 @@ def test_every_module_folder_opens_through_the_contents_api(served: tuple[str, P
     assert sorted(entry["name"] for entry in listing["content"]) == expected
 
 
-@pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium")
-@pytest.mark.parametrize("module", MODULES)
-def test_every_module_folder_opens_from_the_file_browser(served: tuple[str, Path], module: str):
-    """Double-click the module's folder in JupyterLab's file browser: its notebooks are listed."""
-    from playwright.sync_api import sync_playwright
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A JupyterLab-sized page in the shared Chromium (tests/browser.py: fails, not skips, under CI)."""
+    opened = browser.new_page(viewport={"width": 1366, "height": 768})
+    opened.set_default_timeout(30_000)
+    yield opened
+    opened.close()
 
+
+@pytest.mark.browser
+@pytest.mark.parametrize("module", MODULES)
+def test_every_module_folder_opens_from_the_file_browser(served: tuple[str, Path], page: Any, module: str):
+    """Double-click the module's folder in JupyterLab's file browser: its notebooks are listed."""
     base, root = served
     notebooks = sorted(p.name for p in (root / "exercises" / module).glob("*.ipynb"))
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox",
-                                                                         "--disable-gpu", "--no-first-run"])
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
-            page.set_default_timeout(30_000)
-            page.goto(f"{base}/lab/tree/exercises?token={TOKEN}")
-            listing = page.locator(".jp-DirListing-content")
-            listing.locator(".jp-DirListing-item", has_text=module).first.wait_for()
-            page.locator(".jp-BreadCrumbs").get_by_text("exercises").wait_for()
-            listing.locator(f".jp-DirListing-item[title^='Name: {module}']").dblclick()
-            for name in notebooks:
-                listing.locator(f".jp-DirListing-item[title^='Name: {name}']").wait_for(timeout=10_000)
-            assert page.locator(".jp-BreadCrumbs").inner_text().strip().strip("/").endswith(f"exercises/{module}")
-        finally:
-            browser.close()
+    page.goto(f"{base}/lab/tree/exercises?token={TOKEN}")
+    listing = page.locator(".jp-DirListing-content")
+    listing.locator(".jp-DirListing-item", has_text=module).first.wait_for()
+    page.locator(".jp-BreadCrumbs").get_by_text("exercises").wait_for()
+    listing.locator(f".jp-DirListing-item[title^='Name: {module}']").dblclick()
+    for name in notebooks:
+        listing.locator(f".jp-DirListing-item[title^='Name: {name}']").wait_for(timeout=10_000)
+    assert page.locator(".jp-BreadCrumbs").inner_text().strip().strip("/").endswith(f"exercises/{module}")
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium")
-def test_first_open_shows_no_item_code(served: tuple[str, Path]):
+def test_first_open_shows_no_item_code(served: tuple[str, Path], page: Any):
     """Issue 15.4 before any run: no grey '#| label ...' bars, only the text and the Run All instruction."""
-    from playwright.sync_api import sync_playwright
-
     base, root = served
     module = course_model.load(root).modules[-1]
     notebook = module.practice[0]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox",
-                                                                         "--disable-gpu", "--no-first-run"])
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
-            page.set_default_timeout(30_000)
-            page.goto(f"{base}/lab/tree/exercises/{module.id}/{notebook}.ipynb?token={TOKEN}")
-            page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
-            page.wait_for_timeout(1000)
-            placeholders = page.locator(".jp-InputPlaceholder")
-            assert placeholders.count() > 0  # the item cells are there, collapsed ...
-            visible = page.evaluate("""() => [...document.querySelectorAll('.jp-InputPlaceholder')]
-                                         .filter(e => e.getBoundingClientRect().height > 0).length""")
-            assert visible == 0, f"{visible} item code bars are visible"  # ... and not shown
-            assert "Run All Cells" in page.locator(".jp-NotebookPanel .jp-MarkdownCell").first.inner_text()
-            outer = ".jp-NotebookPanel .jp-WindowedPanel-outer"
-            page.evaluate(f"() => {{ document.querySelector('{outer}').scrollTop = 500; }}")
-            page.wait_for_timeout(300)
-            Path("/work/shots/learner").mkdir(parents=True, exist_ok=True)
-            page.screenshot(path="/work/shots/learner/1c-first-open-with-empathy-ce-start.png")
-        finally:
-            browser.close()
+    page.goto(f"{base}/lab/tree/exercises/{module.id}/{notebook}.ipynb?token={TOKEN}")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_timeout(1000)
+    placeholders = page.locator(".jp-InputPlaceholder")
+    assert placeholders.count() > 0  # the item cells are there, collapsed ...
+    visible = page.evaluate("""() => [...document.querySelectorAll('.jp-InputPlaceholder')]
+                                 .filter(e => e.getBoundingClientRect().height > 0).length""")
+    assert visible == 0, f"{visible} item code bars are visible"  # ... and not shown
+    assert "Run All Cells" in page.locator(".jp-NotebookPanel .jp-MarkdownCell").first.inner_text()

@@ -169,7 +169,8 @@ STRATEGIES: dict[str, Callable[[dict[str, Any], Any], float]] = {
 # set is rewritten, so the history shows the test failing first.
 # Failing in commit 6e58c03: all four post-tests, m1-trust.p2, m4-boundaries.p1 and m4-boundaries.p2.
 # Second pass (reviewer's read): the "shortest" strategy, added then, failed in commit c9972cb on
-# m1-trust.p2, m2-outcomes.post, m3-cultivation.post, m4-boundaries.post and m4-boundaries.p1 ("least hedged" failed none).
+# m1-trust.p2, m2-outcomes.post, m3-cultivation.post, m4-boundaries.post and m4-boundaries.p1
+# ("least hedged" failed none).
 FAILING_BEFORE: set[str] = set()
 
 
