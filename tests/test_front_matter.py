@@ -60,6 +60,11 @@ def test_declared_contact_hours_are_within_ten_percent_of_the_computed_hours():
     assert abs(declared - computed) <= 0.10 * computed, (
         f"declared {declared:.2f} h, computed {computed:.2f} h from the text and exercises:\n"
         + contact_hours.report(times))
+    # Each module too: its certificate line and its post-test length (6-8 items per hour) rest on its own hours.
+    declared_by_module = {m.id: m.contact_hours for m in COURSE.modules}
+    for t in times:
+        assert abs(declared_by_module[t.id] - t.computed_hours) <= 0.10 * t.computed_hours, (
+            f"{t.id}: declared {declared_by_module[t.id]:g} h, computed {t.computed_hours:.2f} h")
     # Every module's page and notebooks were read, and every item was counted.
     for t in times:
         assert t.page_words > 1000 and t.notebook_words > 1000 and sum(t.items.values()) >= 8, t
@@ -97,7 +102,7 @@ def test_module_pages_state_the_contact_time_the_script_computes():
         assert sum(parts.values()) == pytest.approx(whole.reading_minutes + whole.exercise_minutes)
         assert ("data" in parts) == bool(module.data)
         note = contact_hours.contact_time_note(module.id, ROOT)
-        assert f"**{module.contact_hours:.1f} contact hour" in note
+        assert f"**{module.contact_hours:g} contact hour" in note
         assert f"{round(parts['posttest'])} minutes for the graded post-test" in note
         assert f"about {sum(round(v) for v in parts.values())} minutes in all" in note
     with pytest.raises(ValueError, match="lists no module 'nonesuch'"):

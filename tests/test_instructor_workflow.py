@@ -187,16 +187,17 @@ def workflow(root: Path, db_url: str, capsys: pytest.CaptureFixture[str]) -> Non
     assert {k: v["status"] for k, v in learners.items()} == {"ada": "eligible", "bo": "not eligible",
                                                             "cy": "pending"}
     _, _, bo_score, bo_max = bo_outcomes()
-    assert (learners["bo"]["outcomes_score"], learners["bo"]["outcomes_max"]) == (f"{bo_score:.2f}", f"{bo_max:.2f}")
-    assert learners["bo"]["outcomes_status"] == "fail" and learners["bo"]["trust_status"] == "pass"
-    assert learners["cy"]["cultivation_status"] == "pending" and learners["cy"]["awaiting_manual_grades"] == "1"
+    bo = learners["bo"]
+    assert (bo["m2-outcomes_score"], bo["m2-outcomes_max"]) == (f"{bo_score:.2f}", f"{bo_max:.2f}")
+    assert learners["bo"]["m2-outcomes_status"] == "fail" and learners["bo"]["m1-trust_status"] == "pass"
+    assert learners["cy"]["m3-cultivation_status"] == "pending" and learners["cy"]["awaiting_manual_grades"] == "1"
     assert learners["ada"]["name"] == "Ada Okafor" and learners["cy"]["completed"] == "yes"
     assert (learners["ada"]["modules_passed"], learners["cy"]["modules_passed"]) == ("4", "3")
     lms = read_csv(root / "reports" / "lms.csv")
     assert lms["ada"]["email"] == "ada@example.org" and lms["ada"]["pass"] == "yes"
-    assert lms["ada"]["contact_hours"] == f"{COURSE.contact_hours:g}" == "4.5"
+    assert lms["ada"]["contact_hours"] == f"{COURSE.contact_hours:g}" == "5"
     assert (lms["bo"]["pass"], lms["bo"]["contact_hours"], lms["cy"]["pass"]) == ("no", "0", "pending")
-    assert lms["bo"]["outcomes_score_percent"] == f"{100 * bo_score / bo_max:.1f}"
+    assert lms["bo"]["m2-outcomes_score_percent"] == f"{100 * bo_score / bo_max:.1f}"
     html = (root / "reports" / "report.html").read_text()
     assert html.count('<img src="data:image/png;base64,') >= 3 and 'alt="Histograms of post-test scores' in html
     if db_url.startswith("sqlite"):  # the page is the same on both databases: one look is enough
@@ -210,7 +211,7 @@ def workflow(root: Path, db_url: str, capsys: pytest.CaptureFixture[str]) -> Non
     text = " ".join(PdfReader(pdfs[0]).pages[0].extract_text().split())
     with Gradebook(db_url) as gb:
         completed = max(gb.find_submission(m.id, "ada").timestamp for m in COURSE.modules).date()
-    for expected in ("Certificate of Completion", "Ada Okafor", COURSE.title, "Contact hours: 4.5",
+    for expected in ("Certificate of Completion", "Ada Okafor", COURSE.title, "Contact hours: 5",
                      "Delivery format: home study", PROVIDER["approval_statement"],
                      f"Approval number: {PROVIDER['approval_number']}",
                      f"Completion date: {completed.day} {completed:%B %Y}"):
@@ -253,6 +254,6 @@ def test_draft_certificates_are_watermarked(tmp_path: Path, capsys: pytest.Captu
 
     path = tmp_path / "draft.pdf"
     certificates.draw(path, name="Zoë Łukasiewicz-Nguyễn", course_title=COURSE.title, completed=dt.date(2026, 5, 4),
-                      hours=4.5, delivery="home study", provider=COURSE.provider, cert_id="ABC", draft=True)
+                      hours=5, delivery="home study", provider=COURSE.provider, cert_id="ABC", draft=True)
     text = " ".join(PdfReader(path).pages[0].extract_text().split())
     assert "DRAFT" in text and "Zoë Łukasiewicz-Nguyễn" in text and "Completion date: 4 May 2026" in text

@@ -182,7 +182,7 @@ def contact_time_note(module_id: str, root: Path | None = None) -> str:
         pieces.append(f"{parts['data']} minutes for the data exercise notebook")
     pieces.append(f"{parts['posttest']} minutes for the graded post-test")
     hours = module.contact_hours
-    return (f"This module carries **{hours:.1f} contact hour{'' if hours == 1 else 's'}**. The course's "
+    return (f"This module carries **{hours:g} contact hour{'' if hours == 1 else 's'}**. The course's "
             f"contact-hour script (see *How the contact hours were set* on the home page) estimates "
             f"{', '.join(pieces[:-1])} and {pieces[-1]}: about {sum(parts.values())} minutes in all, counting the "
             f"time to read each exercise's text and to answer it.\n")
