@@ -497,3 +497,18 @@ def test_a_killed_grading_run_resumes_without_losing_or_duplicating_grades(
     assert not list((killed / "autograded").glob("*/.*"))
     assert kernels_of(temp) == []
     tried(request, bad_inputs=1)
+
+
+def test_a_run_killed_after_marking_but_before_copying_is_resumed(template: Path, tmp_path: Path) -> None:
+    """The narrow window of the test above: the in-progress mark is written, the autograded folder not yet."""
+    root = tmp_path / "course"
+    shutil.copytree(template, root)
+    submit(root, "k0", ANSWERS[0])
+    marker = grade.in_progress_marker(root / "autograded" / "k0" / "gold")
+    marker.parent.mkdir(parents=True)
+    marker.touch()
+    done = subprocess.run([str(BIN / "empathy-ce"), "--root", str(root), "grade", "gold", "--no-progress"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "learner 'k0', gold: an earlier grading run was interrupted while grading this submission" in done.stderr
+    assert (root / "autograded" / "k0" / NB).exists() and not marker.exists()

@@ -114,13 +114,15 @@ class CourseAutograde(Autograde):
         excluded = student_id in (self.coursedir.student_id_exclude or "").split(",")
         dest = Path(os.path.normpath(self._format_dest(assignment_id, student_id)))
         marker = in_progress_marker(dest)
-        if dest.exists() and not excluded:
-            newer = self.newer(dest, assignment_id, student_id)
+        # A marker without its folder: the run was killed after marking, before nbgrader made the folder.
+        if (dest.exists() or marker.exists()) and not excluded:
+            newer = dest.exists() and self.newer(dest, assignment_id, student_id)
             if marker.exists() or not (newer or self.complete(dest, assignment_id)):
                 self.log.warning("grading of learner %s's %s was interrupted; grading it again",
                                  student_id, assignment_id)
                 self.resumed = True
-                rmtree(str(dest))
+                if dest.exists():
+                    rmtree(str(dest))
             else:
                 # A newer submission replaces the earlier grading: first make sure nbgrader can grade it, since it
                 # removes the earlier autograded notebooks before it finds out. (The same submission regraded with
