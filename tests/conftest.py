@@ -42,6 +42,16 @@ def jupyter_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
             os.environ[key] = value
 
 
+@pytest.fixture(autouse=True)
+def no_leaked_autograde_flag() -> Iterator[None]:
+    """Each test starts outside autograde. nbgrader's utils.setenv leaves NBGRADER_EXECUTION set when an in-process
+    autograde or validate raises (some tests reproduce such failures with stock nbgrader on purpose); the kernels
+    of a later test in the same worker would then show no widgets. The project's own grader restores it
+    (instructor/grade.py, CourseAutograde)."""
+    os.environ.pop("NBGRADER_EXECUTION", None)
+    yield
+
+
 class Course:
     """A temporary nbgrader course using the project's real nbgrader_config.py."""
 

@@ -512,3 +512,24 @@ def test_a_run_killed_after_marking_but_before_copying_is_resumed(template: Path
     assert done.returncode == 0, done.stderr
     assert "learner 'k0', gold: an earlier grading run was interrupted while grading this submission" in done.stderr
     assert (root / "autograded" / "k0" / NB).exists() and not marker.exists()
+
+
+def test_a_notebook_that_fails_at_autograde_leaves_no_autograde_flag(monkeypatch: pytest.MonkeyPatch) -> None:
+    """nbgrader's utils.setenv keeps NBGRADER_EXECUTION=autograde after a failure; kernels started later by the same
+    process (formgrader's server, a grading worker) would all run as at autograde. The course's grader restores it."""
+    from nbgrader.converters.base import BaseConverter
+
+    def convert(self: BaseConverter, notebook_filename: str) -> None:
+        if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+            raise RuntimeError("the learner's notebook failed")
+
+    monkeypatch.setattr(BaseConverter, "convert_single_notebook", convert)
+    monkeypatch.setattr(grade.Autograde, "_init_preprocessors", lambda self: None)  # no exporter is needed here
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    from nbconvert.writers import FilesWriter
+
+    converter = grade.CourseAutograde()
+    converter.writer = FilesWriter()
+    with pytest.raises(RuntimeError):
+        converter.convert_single_notebook("learner.ipynb")
+    assert "NBGRADER_EXECUTION" not in os.environ

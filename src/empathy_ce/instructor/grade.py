@@ -193,11 +193,19 @@ class CourseAutograde(Autograde):
             self._markers.clear()
 
     def convert_single_notebook(self, notebook_filename: str) -> None:
+        before = os.environ.get("NBGRADER_EXECUTION")
         try:
             super().convert_single_notebook(notebook_filename)
         except Exception as err:
             self.failures.append((notebook_filename, notebook_problem(notebook_filename) or describe(err)))
             raise
+        finally:
+            # nbgrader sets NBGRADER_EXECUTION=autograde with utils.setenv, which does not restore it when the
+            # notebook raises: every later kernel of this process would then behave as at autograde.
+            if before is None:
+                os.environ.pop("NBGRADER_EXECUTION", None)
+            else:
+                os.environ["NBGRADER_EXECUTION"] = before
 
 
 def in_progress_marker(dest: str | Path) -> Path:
