@@ -205,10 +205,11 @@ async def _run_page(page: Path) -> str:
 
 @functools.cache
 def all_page_outputs() -> dict[Path, str]:
-    """Every rendered page's code, each page in its own fresh kernel (the kernels run side by side)."""
+    """Every rendered page's code, each page in its own fresh kernel, one after the other as Quarto runs them
+    (kernels started side by side can pick the same TCP port: jupyter_client chooses ports before binding)."""
 
     async def run_all() -> list[str]:
-        return await asyncio.gather(*(_run_page(p) for p in PAGES))
+        return [await _run_page(p) for p in PAGES]
 
     return dict(zip(PAGES, asyncio.run(run_all()), strict=True))
 
