@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 from instructor_course import PROVIDER
@@ -68,6 +69,20 @@ def test_declared_contact_hours_are_within_ten_percent_of_the_computed_hours():
     # Every module's page and notebooks were read, and every item was counted.
     for t in times:
         assert t.page_words > 1000 and t.notebook_words > 1000 and sum(t.items.values()) >= 8, t
+
+
+def test_notebooks_state_the_time_the_script_computes():
+    """A notebook's "Estimated time" is the script's figure for that notebook, to the nearest 5 minutes."""
+    for module in COURSE.modules:
+        parts = contact_hours.breakdown(module.id, ROOT)
+        for name in module.notebooks():
+            part = "practice" if name in module.practice else "data" if name == module.data else "posttest"
+            minutes = parts[part] / (len(module.practice) if part == "practice" else 1)
+            text = "\n".join(c.source for c in nbformat.read(COURSE.source(module, name), as_version=4).cells
+                             if c.cell_type == "markdown")
+            stated = re.search(r"\*\*Estimated time:\*\* about (\d+) minutes", text)
+            assert stated, f"{module.id}/{name}: no estimated time"
+            assert abs(int(stated[1]) - minutes) <= 5, f"{module.id}/{name}: states {stated[1]}, script {minutes:.0f}"
 
 
 def test_contact_hours_follow_the_material(tmp_path: Path):
