@@ -156,6 +156,21 @@ def order_labels(page) -> list[str]:
     return item(page, "gold.post.ordering").locator(".ece-order-label").all_inner_texts()
 
 
+def launch(playwright: Any) -> Any:
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def new_page(browser: Any, width: int, height: int, errors: list[str]) -> Any:
+    """A page with the tests' timeouts; uncaught errors in the page are collected in errors."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.set_default_timeout(30_000)
+    expect.set_options(timeout=30_000)
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    return page
+
+
 def wait_kernel_idle(page) -> None:
     page.wait_for_function(
         """() => [...document.querySelectorAll('.jp-StatusBar-TextItem')]
@@ -208,12 +223,9 @@ def test_answers_survive_kernel_restart_in_jupyterlab(lab: str, learner: Path, t
     console_errors: list[str] = []
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(p)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.set_default_timeout(30_000)
-            expect.set_options(timeout=30_000)
-            page.on("pageerror", lambda err: console_errors.append(str(err)))
+            page = new_page(browser, 1280, 1000, console_errors)
 
             # Open the notebook; wait for its kernel, then Run All from the menu.
             page.goto(f"{lab}/lab/tree/gold.ipynb")
@@ -485,12 +497,9 @@ def test_a_learner_works_through_a_real_module_notebook(module_lab) -> None:
     single_numbers = [i + 1 for i, s in enumerate(specs) if s["kind"] == "single"]
     errors: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(p)
         try:
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
-            page.set_default_timeout(30_000)
-            expect.set_options(timeout=30_000)
-            page.on("pageerror", lambda err: errors.append(str(err)))
+            page = new_page(browser, 1366, 768, errors)
             open_notebook(page, lab.base, notebook)
             shoot(page, "1-first-open.png")
             shoot(page, "1b-first-open-items.png", at=".jp-CodeCell")
@@ -598,9 +607,8 @@ def test_a_learner_works_through_a_real_module_notebook(module_lab) -> None:
             browser.close()
             lab.stop()
             lab.start()
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
-            page.set_default_timeout(30_000)
+            browser = launch(p)
+            page = new_page(browser, 1366, 768, errors)
             open_notebook(page, lab.base, notebook)
             page.wait_for_timeout(4000)  # the widget manager gives up on missing models after about 2 s
             shoot(page, "3-reopened-without-kernel.png")
