@@ -104,6 +104,16 @@ def read_limited(path: Path) -> bytes | None:
         return file.read(MAX_BYTES + 1)
 
 
+def read(path: Path) -> dict[str, Any] | None:
+    """The one safe reader of an answer file: its parsed content, or None when there is none.
+
+    Links, folders, devices and oversized files are refused (AnswerFileError), so that an answers.json linked to
+    another learner's file is never read as this learner's answers.
+    """
+    raw = read_limited(path)
+    return None if raw is None else parse(raw, path)
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed")
 
@@ -120,8 +130,7 @@ class AnswerStore:
 
     def load(self) -> dict[str, Any]:
         """The whole file, or an empty answer set when there is none; raises AnswerFileError when broken."""
-        raw = read_limited(self.path)
-        return empty() if raw is None else parse(raw, self.path)
+        return read(self.path) or empty()
 
     def values(self) -> dict[str, Any]:
         return {item_id: record["value"] for item_id, record in self.load()["items"].items()}

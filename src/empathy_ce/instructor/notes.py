@@ -28,7 +28,8 @@ from nbgrader.coursedir import CourseDirectory
 
 from .. import cells
 from .. import course as course_model
-from ..answers import FILENAME, AnswerFileError, parse, read_limited
+from ..answers import FILENAME, AnswerFileError
+from ..answers import read as read_answers
 from .grade import in_progress_marker, notebook_problem
 
 GRADED, WITH_NOTES, NOT_GRADED, SUPERSEDED = "graded", "graded with notes", "not graded", "superseded"
@@ -142,8 +143,8 @@ def _restored(submitted: Path, notebooks: dict[str, set[str]]) -> list[str]:
 
 def _answer_notes(path: Path, expect: Expected, module: course_model.Module) -> list[str]:
     try:
-        raw = read_limited(path)
-        values = None if raw is None else parse(raw, path)["items"]
+        data = read_answers(path)
+        values = None if data is None else data["items"]
     except AnswerFileError as err:
         return [f"answer file unreadable ({err}); every item was scored as unanswered"]
     if values is None:
