@@ -27,7 +27,9 @@ PROVIDER = {"name": "Northfield Institute for Counselling Education",
             "next_review": "2029-01-05", "posttest_attempts": "Two attempts per post-test.",
             "record_retention": "Six years.", "refund_policy": "Full refund within 14 days.",
             "grievance_policy": "Write to the CE director.", "accommodation": "Write to the CE office.",
-            "contact": "ce@northfield.example"}  # invented, for tests only
+            "contact": "ce@northfield.example", "credit_type": "CE contact hours",
+            "signer_name": "Dana Whitfield, PhD", "signer_role": "Director of Continuing Education",
+            "verification_url": "https://ce.northfield.example/empathy/"}  # invented, for tests only
 PG_DEFAULT = "postgresql+psycopg://empathy_ce:empathy_ce@localhost:5432/empathy_ce_test"
 
 

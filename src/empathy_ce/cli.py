@@ -222,25 +222,53 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_certificates(args: argparse.Namespace) -> int:
-    """PDF certificates for learners who passed every module (refused while provider details are placeholders)."""
+    """Certificates (PDF and signed Open Badges 3.0 credential) for learners who passed every module; the site's
+    verification data; revocation; the signing key (refused while provider details are placeholders)."""
     from .instructor import certificates, results
 
     root = course_model.find_root(args.root)
-    found = _setup_errors(lambda: results.load(root))
     out = args.out or root / ("certificates/drafts" if args.draft else "certificates")
+    if args.new_key:
+        path = certificates.key_path(root, course_model.load(root).provider)
+        try:
+            certificates.new_key(path)
+        except certificates.SigningKeyError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        print(f"wrote the provider's signing key to {path} (readable by you only; keep it out of git and back it up)")
+        return 0
+    if args.revoke:
+        try:
+            entry, published = certificates.revoke(root, out, args.revoke, args.reason or "")
+        except certificates.RegisterError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        print(f"revoked certificate {entry.id} (learner '{entry.learner_id}') on {entry.revoked}: {entry.reason}")
+        for path in published:
+            print(f"wrote {path}")
+        return 0
+    found = _setup_errors(lambda: results.load(root))
     try:
-        issued, removed, undated = certificates.issue(found, out, draft=args.draft)
-    except certificates.CertificateError as err:
+        done = certificates.issue(found, out, draft=args.draft)
+    except (certificates.CertificateError, certificates.RegisterError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    kind = "draft certificates (watermarked DRAFT)" if args.draft else "certificates"
-    print(f"{len(issued)} {kind} written to {out} (index.csv lists them)")
-    for path in removed:
+    kind = "draft certificates (watermarked DRAFT, not verifiable)" if args.draft else \
+        "certificates with signed badges"
+    print(f"{len(done.issued)} {kind} written to {out} (index.csv lists them)")
+    for path in done.removed:
         print(f"removed {path}: that learner is no longer eligible")
-    for learner in undated:
+    for entry in done.revoked:
+        print(f"revoked certificate {entry.id} (learner '{entry.learner_id}'): {entry.reason}")
+    for entry in done.held:
+        print(f"held learner '{entry.learner_id}': certificate {entry.id} was revoked on {entry.revoked} "
+              f"({entry.reason}); no new certificate issued", file=sys.stderr)
+    for path in done.published:
+        print(f"wrote {path} (publish the site to update the verification page)")
+    for learner in done.undated:
         print(f"FAILED learner '{learner.id}': eligible, but nbgrader has no submission time for a completion date "
               "(no timestamp.txt in the submission); no certificate written", file=sys.stderr)
-    return 1 if undated else 0
+    return 1 if done.undated else 0
 
 
 def cmd_gradebook(args: argparse.Namespace) -> int:
@@ -327,6 +355,10 @@ def main(argv: list[str] | None = None) -> int:
     certs.add_argument("--out", type=Path, default=None, help="folder (default: certificates/)")
     certs.add_argument("--draft", action="store_true",
                        help="allowed with placeholder provider details; every page is watermarked DRAFT")
+    certs.add_argument("--new-key", action="store_true",
+                       help="create the provider's badge-signing key (once; never replaces one)")
+    certs.add_argument("--revoke", metavar="ID", help="revoke an issued certificate (with --reason)")
+    certs.add_argument("--reason", help="why the certificate is revoked (kept in the register, not published)")
 
     gradebook = sub.add_parser("gradebook", help="back up or restore nbgrader's gradebook (SQLite or PostgreSQL)")
     gradebook_sub = gradebook.add_subparsers(dest="action", required=True)

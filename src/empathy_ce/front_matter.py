@@ -4,8 +4,9 @@ course/index.qmd prints `front_matter()` from a code cell (`output: asis`), so t
 course.yml says: learning level and prerequisites, authors and reviewers, conflicts of interest and commercial
 support, how the contact hours were set (computed by contact_hours.py at render time), the review dates, how to
 get a certificate and how long records are kept, refunds and grievances, disability accommodation, technical
-requirements and privacy. A provider detail that is still a placeholder is shown as not yet set, in words, and
-(through instructor/certificates.py) blocks certificates: nothing is invented to fill it.
+requirements and privacy; the provider's name, approvals (each body's statement, number and credit type),
+certificate signer and the published site's address. A provider detail that is still a placeholder is shown as
+not yet set, in words, and (through instructor/certificates/) blocks certificates: nothing is invented to fill it.
 
 Each field is a Pandoc div with a stable id (`fm-<field>`), so tests can find it in the rendered HTML.
 """
@@ -13,12 +14,14 @@ Each field is a Pandoc div with a stable id (`fm-<field>`), so tests can find it
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, StrictUndefined
 
 from . import contact_hours
 from . import course as course_model
 from .instructor.certificates import placeholders
+from .instructor.certificates.provider import additional_approvals
 
 NOT_SET = "*Not yet set by the course provider. Certificates cannot be issued until it is.*"
 
@@ -29,6 +32,22 @@ TEMPLATE = """\
 
 ::: {#fm-prerequisites .front-matter-field}
 **Prerequisites:** {{ raw.prerequisites }}
+:::
+
+### Provider and approval
+
+::: {#fm-provider .front-matter-field}
+- **Provider:** {{ field("name") }}
+- **Approval statement:** {{ field("approval_statement") }}
+- **Approval number:** {{ field("approval_number") }}
+- **Credit type:** {{ field("credit_type") }}
+{%- for approval in approvals %}
+- **Also approved by {{ approval.body }}:** {{ approval.statement }} Approval number: {{ approval.number }}.
+  Credit type: {{ approval.credit_type }}.
+{%- endfor %}
+- **Certificates are signed by:** {{ field("signer_name") }}
+- **Signer's role:** {{ field("signer_role") }}
+- **Published at:** {{ field("verification_url") }}
 :::
 
 ### Authors and reviewers
@@ -76,7 +95,10 @@ source. The declared hours must stay within 10% of the computed figure.
 Pass the graded post-test of every module (at least {{ "%.0f"|format(raw.pass_mark * 100) }}% of each post-test's
 points). Your instructor grades the post-tests with nbgrader and confirms the grades, and the course provider then
 issues a certificate of completion stating your name, the course title, your completion date, the contact hours, the
-delivery format ({{ raw.delivery }}) and the provider's approval statement and number.
+delivery format ({{ raw.delivery }}) and the provider's approval statement and number. Each certificate has its own
+id that cannot be guessed, a verification address and a QR code: anyone, a licensing board for example, can check it
+on this site's [certificate verification page](verify.qmd), which shows only the course, date, hours and whether
+the certificate is valid. You also receive it as a digitally signed Open Badges 3.0 credential.
 
 - **Attempts allowed per post-test:** {{ field("posttest_attempts") }}
 - **How long records are kept:** {{ field("record_retention") }}
@@ -128,7 +150,7 @@ delivery format ({{ raw.delivery }}) and the provider's approval statement and n
 """
 
 
-def provider_field(provider: dict[str, str], name: str) -> str:
+def provider_field(provider: dict[str, Any], name: str) -> str:
     """A provider detail as a learner should read it: its value once set, else the words "not yet set"."""
     return NOT_SET if f"provider.{name}" in placeholders(provider) else str(provider[name]).strip()
 
@@ -153,7 +175,8 @@ def front_matter(root: Path | None = None) -> str:
     env = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True,
                       comment_start_string="{##", comment_end_string="##}")
     return env.from_string(TEMPLATE).render(
-        raw=course.raw, field=field, declared=course.contact_hours, computed=contact_hours.total_hours(times),
+        raw=course.raw, field=field, approvals=additional_approvals(provider), declared=course.contact_hours,
+        computed=contact_hours.total_hours(times),
         words=sum(t.words for t in times), items=sum(sum(t.items.values()) for t in times),
         reading=sum(t.reading_minutes for t in times), exercises=sum(t.exercise_minutes for t in times),
         rate=assumptions.words_per_minute, per_item=_per_item(assumptions.minutes_per_item))
