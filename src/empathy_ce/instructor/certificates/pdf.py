@@ -118,21 +118,21 @@ def render(path: Path, fields: Fields, *, draft: bool) -> None:
 
     canvas.setFillColor(HexColor("#1f2d3d"))
     y = centred("Certificate of Completion", height - 88, bold, 28)
-    y = centred("This certifies that", y - 6, regular, 12)
-    y = centred(fields.name, y - 8, bold, 22)
+    y = centred("This certifies that", y - 18, regular, 12)
+    y = centred(fields.name, y - 10, bold, 22)
     if fields.license_number or fields.license_jurisdiction:
         license_text = "License number: " + (fields.license_number or "not given")
         if fields.license_jurisdiction:
             license_text += f" (jurisdiction: {fields.license_jurisdiction})"
         y = centred(license_text, y + 4, regular, 10.5)
-    y = centred("has successfully completed the continuing-education course", y - 2, regular, 12)
-    y = centred(fields.course_title, y - 2, bold, 15)
-    y -= 4
+    y = centred("has successfully completed the continuing-education course", y - 8, regular, 12)
+    y = centred(fields.course_title, y - 6, bold, 15)
+    y -= 14
     done = fields.completed
     for line in (f"Completion date: {done.day} {done:%B %Y}", f"Contact hours: {fields.hours:g}",
                  f"Delivery format: {fields.delivery}", f"Learning level: {fields.level}"):
         y = centred(line, y, regular, 11)
-    y -= 4
+    y -= 14
     y = centred(f"Provider: {provider.get('name', '')}. Contact: {provider.get('contact', '')}", y, regular, 10)
     y = centred(str(provider.get("approval_statement", "")), y, regular, 9)
     y = centred(f"Approval number: {provider.get('approval_number', '')}. Credit type: "
