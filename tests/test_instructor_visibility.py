@@ -246,6 +246,7 @@ def test_every_submission_has_a_state_an_instructor_can_read(
     report_fits_a_laptop(root / "reports" / "report.html", "report", learner="dee",
                          expected=("needs attention", "held"))
 
+    assert run(capsys, root, "certificates", "--new-key")[0] == 0  # issue 11: badges are signed
     code, out, _ = run(capsys, root, "certificates")
     assert code == 0
     assert sorted(p.name for p in (root / "certificates").glob("*.pdf")) == ["ada.pdf"] or \

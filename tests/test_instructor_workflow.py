@@ -204,10 +204,13 @@ def workflow(root: Path, db_url: str, capsys: pytest.CaptureFixture[str]) -> Non
         report_fits_a_laptop(root / "reports" / "report.html", "course-report", learner="bo",
                              expected=("not eligible", "fail"))
 
+    code, out, err = run(capsys, root, "certificates")  # issue 11: badges need the provider's key first
+    assert code == 2 and "no signing key" in err and "--new-key" in err and not (root / "certificates").exists()
+    assert run(capsys, root, "certificates", "--new-key")[0] == 0
     code, out, err = run(capsys, root, "certificates")
     assert code == 0, err
     pdfs = sorted((root / "certificates").glob("*.pdf"))
-    assert [p.name for p in pdfs] == ["ada.pdf"]
+    assert [p.name for p in pdfs] == ["ada.pdf"] and (root / "certificates" / "ada.badge.jwt").exists()
     text = " ".join(PdfReader(pdfs[0]).pages[0].extract_text().split())
     with Gradebook(db_url) as gb:
         completed = max(gb.find_submission(m.id, "ada").timestamp for m in COURSE.modules).date()
@@ -217,8 +220,10 @@ def workflow(root: Path, db_url: str, capsys: pytest.CaptureFixture[str]) -> Non
                      f"Completion date: {completed.day} {completed:%B %Y}"):
         assert " ".join(expected.split()) in text, expected
     assert "DRAFT" not in text
+    issued = {p.name: p.read_bytes() for p in (root / "certificates").glob("ada.*")}
     code, out, err = run(capsys, root, "certificates")  # safe to re-run: the same file, byte for byte
     assert code == 0 and sorted((root / "certificates").glob("*.pdf")) == pdfs
+    assert {p.name: p.read_bytes() for p in (root / "certificates").glob("ada.*")} == issued  # PDF and badge
 
 
 def test_workflow_on_sqlite(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
