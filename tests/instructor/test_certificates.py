@@ -228,6 +228,15 @@ def test_a_learner_no_longer_eligible_or_with_a_new_date_keeps_a_record(keyed: P
     statuses = sorted(r["status"] for r in site_data(root)["certificates"].values())
     assert statuses == ["revoked", "revoked", "valid"]
 
+    # cy submits again and the new submission awaits manual grading: her certificate stays as it is meanwhile.
+    register_before = (folder / "register.json").read_bytes()
+    cy_files = {p.name: p.read_bytes() for p in folder.glob("cy.*")}
+    waiting = {**regraded, "cy": ("Cy", "Tanaka", analysis.PENDING, DAY + dt.timedelta(days=9))}
+    done = certificates.issue(results(root, waiting), folder)
+    assert done.issued == [] and done.removed == [] and done.revoked == []
+    assert {p.name: p.read_bytes() for p in folder.glob("cy.*")} == cy_files and len(cy_files) == 2
+    assert (folder / "register.json").read_bytes() == register_before
+
 
 def test_placeholders_a_missing_key_or_a_broken_register_issue_nothing(tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch):

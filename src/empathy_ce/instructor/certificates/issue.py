@@ -4,8 +4,10 @@ Who is eligible is `analysis`'s status, as the report shows it (today: passed ev
 For each eligible learner with a completion date, the learner's register entry for this course is reused while
 the completion date and hours are unchanged (same id, same files byte for byte); otherwise the old entry is
 marked superseded (revoked, with the new id as reason) and a new id is drawn. A learner whose certificate was
-revoked by hand is not re-issued one. A learner no longer eligible (after a regrade) has the PDF and badge
-removed and the entry revoked. Nothing is written until every check has passed (provider details, key).
+revoked by hand is not re-issued one for the same completion. A learner no longer eligible (after a regrade) has
+the PDF and badge removed and the entry revoked; one whose newer submission awaits grading (pending, or needing
+attention) keeps the certificate on record untouched until the grade is final. Nothing is written until every
+check has passed (provider details, key).
 
 Attestation records (from the learner's attestation, built elsewhere) are optional: a mapping of learner id to
 an `Attestation` dict; `license_number` and `license_jurisdiction` are printed when given.
@@ -29,6 +31,11 @@ from .pdf import Fields, render
 from .provider import placeholders, site_url
 
 SUPERSEDED = "superseded by"
+NO_LONGER_ELIGIBLE = "no longer eligible"
+AUTOMATIC = (SUPERSEDED, NO_LONGER_ELIGIBLE)  # revocations this code makes; any other reason was the instructor's
+# A newer submission not graded yet, or one needing attention: the certificate on record is left as it is
+# (not revoked, not re-issued) until the grade is final.
+WAITING = (analysis.PENDING, analysis.NEEDS_ATTENTION)
 
 
 class Attestation(TypedDict, total=False):
@@ -148,19 +155,22 @@ def issue(results: Results, folder: Path, *, draft: bool = False,
     now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     issued, undated, revoked, held = [], [], [], []
     planned: list[tuple[Learner, reg.Entry, dt.date, Attestation]] = []
+    kept: set[str] = set()  # files of certificates left as they are while a newer grade is awaited
     with reg.locked(folder) as register:
         for learner in results.learners:
             entry = register.current(learner.id, course.title)
+            if learner.status in WAITING and entry and entry.status == reg.VALID:
+                kept |= {filename(learner.id), filename(learner.id, ".badge.jwt")}
+                continue
             if learner.status != analysis.ELIGIBLE:
                 if entry and entry.status == reg.VALID:
-                    revoked.append(register.revoke(entry.id, f"no longer eligible (status: {learner.status})"))
+                    revoked.append(register.revoke(entry.id, f"{NO_LONGER_ELIGIBLE} (status: {learner.status})"))
                 continue
             completed = learner.completion_date
             if completed is None:
                 undated.append(learner)
                 continue
-            if entry and entry.status == reg.REVOKED and not (entry.reason or "").startswith(SUPERSEDED) \
-                    and not (entry.reason or "").startswith("no longer eligible") \
+            if entry and entry.status == reg.REVOKED and not (entry.reason or "").startswith(AUTOMATIC) \
                     and entry.completion_date == completed.isoformat():
                 held.append(entry)
                 continue
@@ -194,8 +204,8 @@ def issue(results: Results, folder: Path, *, draft: bool = False,
             badge_path = folder / filename(learner.id, ".badge.jwt")
             reg.write_atomic(badge_path, badge.sign(credential, key) + "\n")
             issued.append(Certificate(learner, path, entry.id, completed, badge_path))
-        removed = _remove_stale(results, folder, {c.path.name for c in issued} | {c.badge.name for c in issued
-                                                                                  if c.badge}, undated)
+        keep = kept | {c.path.name for c in issued} | {c.badge.name for c in issued if c.badge}
+        removed = _remove_stale(results, folder, keep, undated)
         _index(folder, issued, course.contact_hours, draft=False)
         published = publish.write(course.root, register, badge.public_jwk(key))
     return Outcome(issued, removed, undated, revoked, held, published)
