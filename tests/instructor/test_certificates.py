@@ -281,3 +281,28 @@ def test_drafts_carry_a_different_id_and_are_never_registered_or_published(tmp_p
     assert site_data(root)["certificates"] == {} and not list(folder.glob("*.jwt"))
     text = PdfReader(folder / "ada.pdf").pages[0].extract_text()
     assert "DRAFT" in text and "not verifiable" in text and "verify.html" not in text
+
+
+def test_home_page_shows_the_new_provider_fields_unset_until_set(tmp_path: Path):
+    import shutil
+
+    from conftest import ROOT
+
+    from empathy_ce import front_matter
+
+    unset = front_matter.front_matter(ROOT)
+    block = unset[unset.index("{#fm-provider"):unset.index(":::", unset.index("{#fm-provider") + 20)]
+    for label in ("Provider:", "Approval statement:", "Approval number:", "Credit type:", "signed by:",
+                  "Signer's role:", "Published at:"):
+        line = next(line for line in block.splitlines() if label in line)
+        assert line.endswith(front_matter.NOT_SET) and "before issuing" not in line, line
+
+    body = {"body": "Example State Board", "statement": "Approved for CE.", "number": "ESB-7", "credit_type": "Hours"}
+    root = make_course(tmp_path / "course", provider={**PROVIDER, "additional_approvals": [body]})
+    for page in (ROOT / "course").glob("*.qmd"):
+        shutil.copy(page, root / "course" / page.name)
+    text = front_matter.front_matter(root)
+    assert front_matter.NOT_SET not in text
+    for value in (PROVIDER["signer_name"], PROVIDER["signer_role"], PROVIDER["verification_url"],
+                  PROVIDER["credit_type"], "Also approved by Example State Board", "ESB-7"):
+        assert value in text, value
