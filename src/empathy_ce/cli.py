@@ -351,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     report = sub.add_parser("report", help="gradebook report: HTML with figures, CSV tables, LMS export")
     report.add_argument("--out", type=Path, default=None, help="folder (default: reports/)")
 
-    certs = sub.add_parser("certificates", help="PDF certificates for learners who passed every module")
+    certs = sub.add_parser("certificates", help="certificates (PDF, signed badge, site verification data) for "
+                           "learners who passed every module")
     certs.add_argument("--out", type=Path, default=None, help="folder (default: certificates/)")
     certs.add_argument("--draft", action="store_true",
                        help="allowed with placeholder provider details; every page is watermarked DRAFT")

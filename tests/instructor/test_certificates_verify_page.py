@@ -112,6 +112,22 @@ def test_valid_unknown_changed_draft_and_revoked_ids(site: tuple[Path, dict[str,
         visit.close()
 
 
+def test_a_missing_data_file_is_said_plainly(site: tuple[Path, dict[str, str]], browser, serve):
+    root, ids = site
+    data = root / publish.DATA
+    hidden = data.with_suffix(".hidden")
+    data.rename(hidden)
+    try:
+        visit = Visit(browser, f"{serve(root)}/course/verify.html?id={ids['ada']}")
+        try:
+            text = result_text(visit)
+            assert text.startswith("Cannot check now.") and "could not be loaded (HTTP 404)" in text, text
+        finally:
+            visit.close()
+    finally:
+        hidden.rename(data)
+
+
 def test_the_page_has_no_data_about_learners(site: tuple[Path, dict[str, str]]):
     root, ids = site
     served = "".join(p.read_text("utf-8") for p in (root / "course").rglob("*") if p.suffix in (".json", ".html"))
