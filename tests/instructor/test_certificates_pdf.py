@@ -2,7 +2,8 @@
 
 The course copy has invented, placeholder-free provider details (tests only), one further approving body and a
 learner's attested license. The page is turned into a PNG with pdftoppm (poppler-utils), as a person would look
-at it; set CERT_SHOTS=/some/folder to keep the image (docs/certificate-sample.png is one such image).
+at it, and its QR code is read back (zxing-cpp) as a phone would; set CERT_SHOTS=/some/folder to keep the image
+(docs/certificate-sample.png is one such image).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+import zxingcpp
 from instructor_course import PROVIDER, make_course
+from PIL import Image
 from pypdf import PdfReader
 
 from empathy_ce import course as course_model
@@ -64,6 +67,10 @@ def test_the_certificate_page_shows_every_field_a_board_asks_for(tmp_path: Path,
     subprocess.run(["pdftoppm", "-png", "-r", "110", "-singlefile", str(cert.path), str(image)], check=True)
     png = image.with_suffix(".png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 40_000  # a full page, drawn
+    # The QR code, read back from the image as a phone would: the verification address with this id.
+    with Image.open(png) as page:
+        codes = zxingcpp.read_barcodes(page)
+    assert [(c.format, c.text) for c in codes] == [(zxingcpp.BarcodeFormat.QRCode, address)]
     if os.environ.get("CERT_SHOTS"):
         Path(os.environ["CERT_SHOTS"]).mkdir(parents=True, exist_ok=True)
         shutil.copy(png, Path(os.environ["CERT_SHOTS"]) / "certificate-sample.png")
