@@ -144,7 +144,9 @@ the certificate is valid. You also receive it as a digitally signed Open Badges 
   practice notebooks in JupyterLab; they are never submitted with a post-test. This website sends nothing
   anywhere: it makes no requests to other sites and has no analytics.
 - **Who sees it:** your instructor and anyone grading for them, and the course provider when issuing your
-  certificate.
+  certificate. Anyone you give your certificate id to can confirm on this site that it is valid, for which course,
+  completion date and contact hours; the site publishes no names, license numbers or ids, only a salted hash of
+  each id.
 - **How long it is kept:** {{ field("record_retention") }}
 :::
 """
