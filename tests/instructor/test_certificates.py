@@ -306,3 +306,20 @@ def test_home_page_shows_the_new_provider_fields_unset_until_set(tmp_path: Path)
     for value in (PROVIDER["signer_name"], PROVIDER["signer_role"], PROVIDER["verification_url"],
                   PROVIDER["credit_type"], "Also approved by Example State Board", "ESB-7"):
         assert value in text, value
+
+
+def test_an_interrupted_write_leaves_the_register_whole(keyed: Path, monkeypatch: pytest.MonkeyPatch):
+    folder = keyed / "certificates"
+    certificates.issue(results(keyed, LEARNERS), folder)
+    before = (folder / "register.json").read_bytes()
+    pdf = (folder / "ada.pdf").read_bytes()
+
+    def disk_full(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(reg.os, "replace", disk_full)
+    regraded = {**LEARNERS, "ada": ("Ada", "Okafor", analysis.ELIGIBLE, DAY + dt.timedelta(days=30))}
+    with pytest.raises(OSError, match="No space left"):
+        certificates.issue(results(keyed, regraded), folder)
+    assert (folder / "register.json").read_bytes() == before and (folder / "ada.pdf").read_bytes() == pdf
+    assert [p.name for p in folder.iterdir() if p.name.endswith(".tmp")] == []
