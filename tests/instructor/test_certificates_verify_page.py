@@ -1,10 +1,11 @@
 """The certificate verification page in headless Chromium, with the data `empathy-ce certificates` publishes.
 
-course/verify.qmd is rendered by the real Quarto (alone, as a standalone page, in a course copy where certificates
-were issued and one revoked), served on 127.0.0.1 and used as a board would: the id from the address (as the QR
-code sends it) or typed into the form. A valid id is confirmed with course, date and hours; an unknown id, a
-changed id, a draft's id and a revoked id are refused; nothing is requested from another host; axe-core finds
-no WCAG A/AA violation. Set EMPATHY_CE_SHOTS to keep the screenshots.
+course/verify.qmd is rendered by the real Quarto (a website project with the site's settings and this one page,
+in a course copy where certificates were issued; one is revoked after the build), served on 127.0.0.1 and used
+as a board would: the id from the address (as the QR code sends it) or typed into the form. A valid id is
+confirmed with course, date and hours; an unknown id, a changed id, a draft's id and a revoked id are refused;
+nothing is requested from another host; axe-core finds no WCAG A/AA violation. (The whole site's render, with
+this page among the others, is tests/test_site_quarto.py's.) Set EMPATHY_CE_SHOTS to keep the screenshots.
 """
 
 from __future__ import annotations
@@ -54,13 +55,24 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]
                 for learner_id, first in (("ada", "Ada"), ("cy", "Cy"))]
     done = certificates.issue(Results(course, None, {}, learners), root / "certificates")  # type: ignore[arg-type]
     ids = {c.learner.id: c.certificate_id for c in done.issued}
-    certificates.revoke(root, root / "certificates", ids["cy"], "issued in error")
     shutil.copy(ROOT / "course" / "verify.qmd", root / "course" / "verify.qmd")
-    rendered = subprocess.run([QUARTO, "render", "course/verify.qmd", "--to", "html"], cwd=root,
-                              capture_output=True, text=True, timeout=300)
+    (root / "site").mkdir()
+    shutil.copy(ROOT / "site" / "theme.scss", root / "site" / "theme.scss")
+    # The site's project settings, with this one page to render.
+    project = yaml.safe_load((ROOT / "_quarto.yml").read_text("utf-8"))
+    config = {"project": {"type": "website", "output-dir": "_site", "render": ["course/verify.qmd"]},
+              "website": {"title": project["website"]["title"]}, "lang": project["lang"],
+              "format": {"html": {"theme": project["format"]["html"]["theme"], "toc": True}}}
+    (root / "_quarto.yml").write_text(yaml.safe_dump(config), "utf-8")
+    rendered = subprocess.run([QUARTO, "render"], cwd=root, capture_output=True, text=True, timeout=300)
     assert rendered.returncode == 0, rendered.stderr[-3000:]
-    assert (root / "course" / "verify.html").exists()
-    return root, ids
+    out = root / "_site"
+    for path in (publish.DATA, publish.JWKS, Path("course/verify/verify.js"), Path("course/verify.html")):
+        assert (out / path).is_file(), f"{path} is not published"
+    # Revoked after the site was built: `certificates` refreshes the built site's copy too.
+    certificates.revoke(root, root / "certificates", ids["cy"], "issued in error")
+    assert (out / publish.DATA).read_bytes() == (root / publish.DATA).read_bytes()
+    return out, ids
 
 
 def result_text(visit: Visit) -> str:
@@ -69,10 +81,10 @@ def result_text(visit: Visit) -> str:
 
 
 def test_valid_unknown_changed_draft_and_revoked_ids(site: tuple[Path, dict[str, str]], browser, serve):
-    root, ids = site
-    base = serve(root)
-    title = course_model.load(root).title
-    hours = f"{course_model.load(root).contact_hours:g}"
+    out, ids = site
+    base = serve(out)
+    course = course_model.load(out.parent)
+    title, hours = course.title, f"{course.contact_hours:g}"
 
     # Scanned: the id arrives in the address.
     visit = Visit(browser, f"{base}/course/verify.html?id={ids['ada']}")
@@ -113,12 +125,12 @@ def test_valid_unknown_changed_draft_and_revoked_ids(site: tuple[Path, dict[str,
 
 
 def test_a_missing_data_file_is_said_plainly(site: tuple[Path, dict[str, str]], browser, serve):
-    root, ids = site
-    data = root / publish.DATA
+    out, ids = site
+    data = out / publish.DATA
     hidden = data.with_suffix(".hidden")
     data.rename(hidden)
     try:
-        visit = Visit(browser, f"{serve(root)}/course/verify.html?id={ids['ada']}")
+        visit = Visit(browser, f"{serve(out)}/course/verify.html?id={ids['ada']}")
         try:
             text = result_text(visit)
             assert text.startswith("Cannot check now.") and "could not be loaded (HTTP 404)" in text, text
@@ -129,7 +141,7 @@ def test_a_missing_data_file_is_said_plainly(site: tuple[Path, dict[str, str]], 
 
 
 def test_the_page_has_no_data_about_learners(site: tuple[Path, dict[str, str]]):
-    root, ids = site
-    served = "".join(p.read_text("utf-8") for p in (root / "course").rglob("*") if p.suffix in (".json", ".html"))
+    out, ids = site
+    served = "".join(p.read_text("utf-8") for p in out.rglob("*") if p.suffix in (".json", ".html", ".js"))
     for secret in ("Ada", "Cy Example", *ids.values()):
         assert secret not in served, secret
