@@ -323,3 +323,15 @@ def test_an_interrupted_write_leaves_the_register_whole(keyed: Path, monkeypatch
         certificates.issue(results(keyed, regraded), folder)
     assert (folder / "register.json").read_bytes() == before and (folder / "ada.pdf").read_bytes() == pdf
     assert [p.name for p in folder.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_the_key_stays_out_of_git_and_the_published_files_do_not():
+    import subprocess
+
+    from conftest import ROOT
+
+    def ignored(path: str) -> bool:
+        return subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=ROOT).returncode == 0
+
+    assert ignored(str(badge.DEFAULT_KEY)) and ignored("keys/another.jwk") and ignored("certificates/register.json")
+    assert not ignored(str(publish.DATA)) and not ignored(str(publish.JWKS)) and not ignored("course/verify/verify.js")
