@@ -255,6 +255,11 @@ def test_placeholders_a_missing_key_or_a_broken_register_issue_nothing(tmp_path:
 
     monkeypatch.setenv(badge.ENV, str(tmp_path / "elsewhere" / "key.jwk"))
     certificates.new_key(tmp_path / "elsewhere" / "key.jwk")
+    (tmp_path / "elsewhere" / "key.jwk").chmod(0o644)
+    with pytest.raises(certificates.CertificateError, match=r"can be read by other users .*chmod 600"):
+        certificates.issue(results(root, LEARNERS), folder)
+    assert not folder.exists()
+    (tmp_path / "elsewhere" / "key.jwk").chmod(0o600)
     with pytest.raises(certificates.SigningKeyError, match="already holds a signing key"):
         certificates.new_key(tmp_path / "elsewhere" / "key.jwk")
     folder.mkdir()

@@ -65,6 +65,10 @@ def load_key(path: Path) -> OKPKey:
     if not path.exists():
         raise SigningKeyError(f"no signing key at {path}: create one once with `empathy-ce certificates --new-key` "
                               f"(or set {ENV} to the key file's path); no certificate was issued")
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:  # as ssh does: a private key others can read is refused, not used
+        raise SigningKeyError(f"{path} can be read by other users (mode {mode:o}): run `chmod 600 {path}`; no "
+                              "certificate was issued")
     try:
         key = OKPKey.import_key(json.loads(path.read_text("utf-8")))
     except (ValueError, TypeError) as err:
