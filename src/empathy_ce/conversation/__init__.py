@@ -6,13 +6,12 @@
 - ``split``: the learner-facing script (no key) and the key for hidden tests, and joining them back.
 
 Pure Python with no Jupyter import, so the conversation kind's widget, the kernel-free grader and the report
-can all use it.
+can all use it. The end screen's data is ``profile.profile(script, path)``.
 """
 
 from .path import InvalidAnswer, check_path, fraction, points
-from .profile import profile
 from .script import CODES, ScriptError, check, load, load_all
 from .split import answer_key, join, learner_script
 
 __all__ = ["CODES", "InvalidAnswer", "ScriptError", "answer_key", "check", "check_path", "fraction", "join",
-           "learner_script", "load", "load_all", "points", "profile"]
+           "learner_script", "load", "load_all", "points"]
