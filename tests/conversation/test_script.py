@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from pathlib import Path
+from statistics import fmean
 from typing import Any
 
 import pytest
@@ -78,23 +80,50 @@ def test_the_client_opens_up_after_empathy_closes_down_after_missteps_and_can_be
             assert expert_end in reachable, f"{item['id']}: from {name} the client cannot be brought back"
 
 
-def surface_strategies() -> dict[str, Any]:
-    """Ways to pick a reply without reading the client: by length or by position."""
-    found = {"longest": lambda rs: max(rs, key=lambda r: len(r["text"])),
-             "shortest": lambda rs: min(rs, key=lambda r: len(r["text"])),
-             "last": lambda rs: rs[-1]}
+Reply = dict[str, Any]
+# The word lists of tests/test_testwise.py, copied (test files never import one another).
+HEDGES = ("may", "might", "can", "could", "often", "tend", "tends", "tended", "usually", "generally", "some",
+          "suggest", "suggests", "likely", "partly", "probably", "possibly", "perhaps", "appear", "appears",
+          "seem", "seems", "sometimes", "typically", "modest", "moderate", "associated", "at least", "not",
+          "cannot", "but", "although", "while", "unless", "depends", "depending", "maybe", "about")
+ABSOLUTES = ("always", "never", "all", "every", "none", "only", "automatically", "completely", "entirely",
+             "must", "no", "guarantee", "guarantees", "proves", "prove", "proof", "whole", "solely", "purely",
+             "nothing", "everyone", "impossible", "certainly", "definitely", "any", "fully", "totally",
+             "invariably", "sole", "no one", "nobody", "exactly")
+
+
+def count_words(text: str, words: tuple[str, ...]) -> int:
+    text = text.lower()
+    return sum(len(re.findall(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text)) for w in words)
+
+
+def surface_strategies() -> dict[str, Callable[[list[Reply]], list[Reply]]]:
+    """Ways to pick a reply without reading the client (by length, position, hedges or absolute words, as in
+    tests/test_testwise.py); each returns the replies it cannot tell apart."""
+    def most(measure: Callable[[Reply], float]) -> Callable[[list[Reply]], list[Reply]]:
+        return lambda rs: [r for r in rs if measure(r) == max(map(measure, rs))]
+
+    found = {
+        "longest": most(lambda r: len(r["text"])),
+        "shortest": most(lambda r: -len(r["text"])),
+        "most hedged": most(lambda r: count_words(r["text"], HEDGES)),
+        "fewest absolutes": most(lambda r: -count_words(r["text"], ABSOLUTES)),
+        "most absolutes": most(lambda r: count_words(r["text"], ABSOLUTES)),
+        "last": lambda rs: [rs[-1]],
+    }
     for i in range(4):
-        found[f"position {i + 1}"] = lambda rs, i=i: rs[min(i, len(rs) - 1)]
+        found[f"position {i + 1}"] = lambda rs, i=i: [rs[min(i, len(rs) - 1)]]
     return found
 
 
-def play(item: dict[str, Any], choose: Any) -> list[str]:
-    node, keys = item["start"], []
-    while not item["nodes"][node].get("end"):
-        reply = choose(item["nodes"][node]["replies"])
-        keys.append(reply["key"])
-        node = reply["next"]
-    return keys
+def expected_share(item: dict[str, Any], choose: Callable[[list[Reply]], list[Reply]]) -> float:
+    """Mean score over the paths the strategy may take, guessing uniformly among the replies it ties."""
+    def walk(node: str, keys: list[str]) -> float:
+        if item["nodes"][node].get("end"):
+            return paths.fraction(item, keys)
+        picks = choose(item["nodes"][node]["replies"])
+        return fmean(walk(r["next"], [*keys, r["key"]]) for r in picks)
+    return walk(item["start"], [])
 
 
 def test_options_are_not_test_wise() -> None:
@@ -102,7 +131,7 @@ def test_options_are_not_test_wise() -> None:
     for item in conversations().values():
         limit = 0.5 if item["mode"] == "assessment" else 0.6
         for name, choose in surface_strategies().items():
-            share = paths.fraction(item, play(item, choose))
+            share = expected_share(item, choose)
             assert share < limit, f"{item['id']}: choosing the {name} reply earns {share:.0%}"
     # The best reply is not always in the same place: across the course's expert paths, positions vary.
     assert len({k for item in conversations().values() for k in item["expert_path"]}) >= 3
