@@ -68,14 +68,15 @@ def test_stopping_early_never_earns_more_than_finishing(cid: str) -> None:
 
 
 @pytest.mark.parametrize(("value", "words"), [
-    ("abc", "must be a list of reply keys, one per turn, got str"),
-    ({"1": "a"}, "must be a list of reply keys, one per turn, got dict"),
-    (["z"], "turn 1: 'z' is not one of the replies at this point (a, b, c, d)"),
-    (["b", "d"], "turn 2: 'd' is not one of the replies at this point (a, b, c)"),   # d exists at turn 1 only
-    (["a", None, "c"], "turn 2: expected a reply key, got None (a path cannot skip a turn)"),
+    ("abc", "must be a list of reply keys, one per turn, got text"),
+    ({"1": "a"}, "must be a list of reply keys, one per turn, got an object"),
+    (7, "must be a list of reply keys, one per turn, got a number"),
+    (["z"], 'turn 1: "z" is not one of the replies at this point (a, b, c, d)'),
+    (["b", "d"], 'turn 2: "d" is not one of the replies at this point (a, b, c)'),   # d exists at turn 1 only
+    (["a", None, "c"], "turn 2: expected a reply key, got null (a path cannot skip a turn)"),
     ([1, 2, 3], "turn 1: expected a reply key, got 1"),
-    ([True], "turn 1: expected a reply key, got True"),
-    ([["a"]], "turn 1: expected a reply key, got ['a']"),
+    ([True], "turn 1: expected a reply key, got true"),
+    ([["a"]], 'turn 1: expected a reply key, got ["a"]'),
     (["a", "b", "c", "a"], "the path has 4 replies, but this conversation has at most 3 turns"),
     (["a"] * 1_000_000, "the path has 1000000 replies"),
 ])

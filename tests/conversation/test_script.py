@@ -279,7 +279,7 @@ def test_too_few_replies_at_a_turn_are_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("expert", "words"), [
     (["a"], 'the expert path stops at node "middle" before the conversation ends'),
-    (["a", "z"], "the expert path does not work: turn 2: 'z' is not one of the replies"),
+    (["a", "z"], 'the expert path does not work: turn 2: "z" is not one of the replies'),
     (["b", "a"], "the expert path (b a) scores lower than the path a a"),
 ])
 def test_a_wrong_expert_path_is_refused(tmp_path: Path, expert: list[str], words: str) -> None:

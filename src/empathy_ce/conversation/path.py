@@ -20,6 +20,7 @@ with a message naming the turn: it earns nothing and is reported, never silently
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from statistics import fmean
 from typing import Any
@@ -38,6 +39,25 @@ class Steps:
     end: bool = False  # the node it stopped at is an end line: the conversation is finished
 
 
+def show(value: Any) -> str:
+    """A value as JSON, as the learner's answer file holds it (path.js shows it the same way)."""
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def kind_of(value: Any) -> str:
+    """JSON's name for a value's type, in plain words (path.js uses the same names)."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "an object" if isinstance(value, dict) else type(value).__name__
+
+
 def score_of(rating: int) -> float:
     return (rating - 1) / 4
 
@@ -48,7 +68,7 @@ def check_path(script: dict[str, Any], value: Any) -> list[str] | None:
         return None
     if not isinstance(value, list):
         raise InvalidAnswer(f"a conversation answer must be a list of reply keys, one per turn, got "
-                            f"{type(value).__name__}")
+                            f"{kind_of(value)}")
     limit = script["max_turns"]
     if len(value) > limit:
         raise InvalidAnswer(f"the path has {len(value)} replies, but this conversation has at most {limit} turns")
@@ -59,12 +79,12 @@ def check_path(script: dict[str, Any], value: Any) -> list[str] | None:
         here = script["nodes"][node]
         if here.get("end"):
             raise InvalidAnswer(f"turn {turn}: the conversation had already ended after turn {turn - 1}, "
-                                f"so there is no reply {key!r} to choose")
+                                f"so there is no reply {show(key)} to choose")
         if not isinstance(key, str):
-            raise InvalidAnswer(f"turn {turn}: expected a reply key, got {key!r} (a path cannot skip a turn)")
+            raise InvalidAnswer(f"turn {turn}: expected a reply key, got {show(key)} (a path cannot skip a turn)")
         replies = {r["key"]: r for r in here["replies"]}
         if key not in replies:
-            raise InvalidAnswer(f"turn {turn}: {key!r} is not one of the replies at this point "
+            raise InvalidAnswer(f"turn {turn}: {show(key)} is not one of the replies at this point "
                                 f"({', '.join(replies)})")
         node = replies[key]["next"]
     return list(value)
