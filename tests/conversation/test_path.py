@@ -201,3 +201,45 @@ def test_a_key_that_does_not_fit_the_script_is_refused() -> None:
     del broken["replies"]["t2-open"]["d"]
     with pytest.raises(ValueError, match="node 't2-open' has replies"):
         split.join(learner, broken)
+
+
+# ---------- the best path's mean, by dynamic programming ----------
+
+def test_the_best_mean_agrees_with_trying_every_path() -> None:
+    for item in COURSE.values():
+        tried = max(paths.mean_score(item, p) for p in paths.complete_paths(item))
+        assert paths.best_mean(item) == pytest.approx(tried, abs=1e-12)
+        assert paths.best_path(item)[0] == pytest.approx(tried, abs=1e-12)
+
+
+def layered(turns: int) -> dict[str, Any]:
+    """A long script whose lines merge again at every turn: 4 ** turns paths, 2 lines a turn."""
+    nodes: dict[str, Any] = {}
+    for t in range(turns):
+        for side in ("warm", "cold") if t else ("warm",):
+            nxt = (lambda s, t=t: f"{s}{t + 1}") if t + 1 < turns else (lambda s: f"end-{s}")
+            nodes[f"{side}{t}"] = {"client": "...", "replies": [
+                {"key": "a", "text": "x", "code": "complex-reflection", "rating": 5, "feedback": "f", "rationale": "r",
+                 "next": nxt("warm")},
+                {"key": "b", "text": "x", "code": "simple-reflection", "rating": 3, "feedback": "f", "rationale": "r",
+                 "next": nxt("warm")},
+                {"key": "c", "text": "x", "code": "closed-question", "rating": 2, "feedback": "f", "rationale": "r",
+                 "next": nxt("cold")},
+                {"key": "d", "text": "x", "code": "premature-advice", "rating": 1, "feedback": "f", "rationale": "r",
+                 "next": nxt("cold")},
+            ]}
+    nodes["end-warm"] = {"client": "Thanks.", "end": True}
+    nodes["end-cold"] = {"client": "Bye.", "end": True}
+    return {"id": "m3-cultivation.conv.long", "title": "Long", "mode": "assessment", "objective": "cultivation-3",
+            "points": 10, "max_turns": turns, "client": {"name": "Sam", "description": "Sam."}, "setting": "Here.",
+            "start": "warm0", "nodes": nodes, "expert_path": ["a"] * turns}
+
+
+def test_scoring_a_long_script_does_not_try_every_path() -> None:
+    import time
+
+    item = script.check(layered(12))          # 4 ** 12 = 16.7 million complete paths
+    started = time.perf_counter()
+    assert paths.points(item, ["a"] * 12) == 10.0
+    assert paths.points(item, ["b"] * 6) == pytest.approx(10 * 3 / 12, abs=1e-4)   # 6 x .5 over 12 turns
+    assert time.perf_counter() - started < 1.0

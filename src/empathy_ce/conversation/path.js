@@ -65,35 +65,44 @@ export function walk(script, path) {
   return { turns, last: node, end: Boolean(script.nodes[node].end) };
 }
 
-function completePaths(script) {
-  const found = [];
-  const todo = [[script.start, []]];
-  while (todo.length) {
-    const [node, keys] = todo.pop();
+// Per node: Map(turns to an end -> the highest total score of a path of that many turns), by dynamic
+// programming, in the same order as path.py's totals() so that both add the same floating-point numbers.
+export function totals(script) {
+  const memo = new Map();
+  const active = new Set();
+  const of = (node) => {
+    if (memo.has(node)) return memo.get(node);
+    if (active.has(node)) throw new Error(`the script loops at node '${node}': run the authoring check first`);
+    active.add(node);
     const here = script.nodes[node];
-    if (here.end) {
-      found.push(keys);
-    } else if (keys.length < script.max_turns) {
-      for (const r of here.replies) todo.push([r.next, [...keys, r.key]]);
+    const best = here.end ? new Map([[0, 0]]) : new Map();
+    for (const reply of here.end ? [] : here.replies || []) {
+      for (const [turns, total] of of(reply.next)) {
+        const candidate = total + scoreOf(reply.rating);
+        if (!best.has(turns + 1) || candidate > best.get(turns + 1)) best.set(turns + 1, candidate);
+      }
+    }
+    active.delete(node);
+    memo.set(node, best);
+    return best;
+  };
+  of(script.start);
+  return memo;
+}
+
+const bestOf = (table, start) => {
+  let best = 0;
+  let seen = false;
+  for (const [turns, total] of table.get(start)) {
+    if (turns && (!seen || total / turns > best)) {
+      best = total / turns;
+      seen = true;
     }
   }
-  return found;
-}
-
-const meanScore = (script, path) => {
-  const { turns } = walk(script, path);
-  return turns.length ? turns.reduce((sum, t) => sum + scoreOf(t.reply.rating), 0) / turns.length : 0;
+  return best;
 };
 
-export function bestMean(script) {
-  return completePaths(script).reduce((best, p) => Math.max(best, meanScore(script, p)), 0);
-}
-
-function longestToEnd(script, node) {
-  const here = script.nodes[node];
-  if (here.end) return 0;
-  return 1 + Math.max(...here.replies.map((r) => longestToEnd(script, r.next)));
-}
+export const bestMean = (script) => bestOf(totals(script), script.start);
 
 // Share of full credit: the mean score of the chosen replies over the best path's; an unfinished path counts
 // the turns it did not take (as many as the longest way to an end) as 0; unanswered earns 0.
@@ -101,9 +110,11 @@ export function fraction(script, value) {
   const path = checkPath(script, value);
   if (!path) return 0;
   const steps = walk(script, path);
-  const best = bestMean(script);
+  const table = totals(script);
+  const best = bestOf(table, script.start);
   if (best <= 0) return 0;
-  const total = steps.turns.reduce((sum, t) => sum + scoreOf(t.reply.rating), 0);
-  const turns = path.length + (steps.end ? 0 : longestToEnd(script, steps.last));
+  let total = 0;
+  for (const t of steps.turns) total += scoreOf(t.reply.rating);
+  const turns = path.length + (steps.end ? 0 : Math.max(...table.get(steps.last).keys()));
   return Math.min(1, total / turns / best);
 }

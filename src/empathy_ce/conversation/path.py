@@ -27,7 +27,8 @@ from typing import Any
 
 from ..items import InvalidAnswer
 
-__all__ = ["InvalidAnswer", "Steps", "best_path", "check_path", "fraction", "mean_score", "points", "walk"]
+__all__ = ["InvalidAnswer", "Steps", "best_mean", "best_path", "check_path", "fraction", "mean_score", "points",
+           "walk"]
 
 
 @dataclass
@@ -124,21 +125,62 @@ def mean_score(script: dict[str, Any], path: list[str]) -> float:
 
 
 def best_path(script: dict[str, Any]) -> tuple[float, list[str]]:
-    """(mean score, keys) of the best complete path; the expert path wins a tie."""
-    scored = [(mean_score(script, p), p) for p in complete_paths(script)]
-    best = max((s for s, _ in scored), default=0.0)
-    expert = script.get("expert_path")
-    for score, keys in scored:
-        if keys == expert and score >= best - 1e-12:
-            return score, keys
-    return next(((s, p) for s, p in scored if s == best), (0.0, []))
+    """(mean score, keys) of a best complete path, read back from totals(); the expert path wins a tie."""
+    table = totals(script)
+    means = {turns: total / turns for turns, total in table[script["start"]].items() if turns}
+    if not means:
+        return 0.0, []
+    best = max(means.values())
+    expert = script.get("expert_path") or []
+    if expert and mean_score(script, expert) >= best - 1e-12:
+        try:
+            if walk(script, check_path(script, expert)).end:
+                return best, list(expert)
+        except InvalidAnswer:
+            pass
+    turns = next(k for k, m in means.items() if m == best)
+    node, keys = script["start"], []
+    while turns:
+        here = script["nodes"][node]
+        reply = next(r for r in here["replies"] if turns - 1 in table[r["next"]]
+                     and table[r["next"]][turns - 1] + score_of(r["rating"]) == table[node][turns])
+        keys.append(reply["key"])
+        node, turns = reply["next"], turns - 1
+    return best, keys
 
 
-def _longest_to_end(script: dict[str, Any], node: str) -> int:
-    here = script["nodes"][node]
-    if here.get("end"):
-        return 0
-    return 1 + max(_longest_to_end(script, r["next"]) for r in here["replies"])
+def totals(script: dict[str, Any]) -> dict[str, dict[int, float]]:
+    """Per node: {turns to an end: the highest total score of a path of that many turns}. Dynamic programming,
+    so scoring stays quick however many paths a script has (path.js computes it the same way, in the same
+    order, so that both sum the same floating-point numbers)."""
+    memo: dict[str, dict[int, float]] = {}
+    active: set[str] = set()
+
+    def of(node: str) -> dict[int, float]:
+        if node in memo:
+            return memo[node]
+        if node in active:
+            raise ValueError(f"the script loops at node {node!r}: run the authoring check first")
+        active.add(node)
+        here = script["nodes"][node]
+        best: dict[int, float] = {0: 0.0} if here.get("end") else {}
+        replies = [] if here.get("end") else here.get("replies", [])
+        for reply in replies:
+            for turns, total in of(reply["next"]).items():
+                candidate = total + score_of(reply["rating"])
+                if turns + 1 not in best or candidate > best[turns + 1]:
+                    best[turns + 1] = candidate
+        active.discard(node)
+        memo[node] = best
+        return best
+
+    of(script["start"])
+    return memo
+
+
+def best_mean(script: dict[str, Any]) -> float:
+    """The best complete path's mean score."""
+    return max((total / turns for turns, total in totals(script)[script["start"]].items() if turns), default=0.0)
 
 
 def fraction(script: dict[str, Any], value: Any) -> float:
@@ -147,11 +189,14 @@ def fraction(script: dict[str, Any], value: Any) -> float:
     if not path:
         return 0.0
     steps = walk(script, path)
-    best, _ = best_path(script)
+    table = totals(script)
+    best = max((total / turns for turns, total in table[script["start"]].items() if turns), default=0.0)
     if best <= 0:
         return 0.0
-    total = sum(score_of(reply["rating"]) for _, reply in steps.turns)
-    turns = len(path) + (0 if steps.end else _longest_to_end(script, steps.last))
+    total = 0.0
+    for _, reply in steps.turns:
+        total += score_of(reply["rating"])
+    turns = len(path) + (0 if steps.end else max(table[steps.last]))
     return min(1.0, total / turns / best)
 
 
