@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 from conftest import ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from empathy_ce.conversation import path as paths
 from empathy_ce.conversation import profile, script, split
@@ -243,3 +245,40 @@ def test_scoring_a_long_script_does_not_try_every_path() -> None:
     assert paths.points(item, ["a"] * 12) == 10.0
     assert paths.points(item, ["b"] * 6) == pytest.approx(10 * 3 / 12, abs=1e-4)   # 6 x .5 over 12 turns
     assert time.perf_counter() - started < 1.0
+
+
+def test_key_strings_list_what_a_released_notebook_must_not_contain() -> None:
+    strings = split.key_strings(GRADED)
+    assert GRADED["written_turn"]["examples"][0].strip() in strings
+    assert GRADED["nodes"]["t1"]["replies"][0]["rationale"].strip() in strings
+    released = "\n".join(texts(split.learner_script(GRADED)))
+    assert not [s for s in strings if s in released]
+    assert set(strings) <= {t.strip() for t in texts(GRADED)}
+
+
+def texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in texts(v)]
+    return [t for v in value for t in texts(v)] if isinstance(value, list) else []
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.floats() | st.text(max_size=3)
+    | st.sampled_from(["a", "b", "c", "d"]),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=2), children, max_size=2),
+    max_leaves=8,
+)
+
+
+@pytest.mark.hardening
+@settings(max_examples=300, deadline=None)
+@given(value=json_values)
+def test_any_stored_value_scores_within_bounds_or_is_rejected(value: Any) -> None:
+    try:
+        earned = paths.points(GRADED, value)
+    except InvalidAnswer:
+        return
+    assert 0 <= earned <= GRADED["points"]
+    assert value in (None, []) or all(isinstance(k, str) for k in value)

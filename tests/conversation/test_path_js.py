@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT
 
 from empathy_ce.conversation import path as paths
-from empathy_ce.conversation import script
+from empathy_ce.conversation import profile, script
 from empathy_ce.items import InvalidAnswer
 
 PATH_JS = ROOT / "src" / "empathy_ce" / "conversation" / "path.js"
@@ -88,3 +88,31 @@ def test_front_end_scores_and_rejects_like_python(tmp_path: Path) -> None:
         else:
             assert js.get("fraction") == pytest.approx(expected["fraction"], abs=1e-12), case["value"]
     assert rejected > 100, "the cases include many tampered paths"
+
+
+def test_front_end_summary_matches_python(tmp_path: Path) -> None:
+    """R:Q, %CR and their bands on the end screen: the same numbers in the browser as in Python."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not installed: the front end's summary cannot be checked")
+    rng = random.Random(5)
+    codes = list(script.CODES)
+    cases = [[], ["validation"], ["open-question"], ["simple-reflection"] * 2 + ["open-question"] * 2]
+    cases += [[rng.choice(codes) for _ in range(rng.randrange(1, 9))] for _ in range(300)]
+    shutil.copy(PATH_JS, tmp_path / "path.mjs")
+    (tmp_path / "cases.json").write_text(json.dumps(cases))
+    program = ("import {summary} from './path.mjs'; import fs from 'fs';"
+               "console.log(JSON.stringify(JSON.parse(fs.readFileSync('cases.json')).map(summary)));")
+    out = subprocess.run([node, "--input-type=module", "-e", program], cwd=tmp_path, capture_output=True, text=True,
+                         check=True).stdout
+    bands = set()
+    for codes_, js in zip(cases, json.loads(out), strict=True):
+        py = profile.summary(codes_)
+        assert js["counts"] == py["counts"]
+        for key in ("reflections", "questions", "complex_reflections"):
+            assert js[key] == py[key]
+        for mine, theirs in zip(js["measures"], py["measures"], strict=True):
+            assert {k: mine[k] for k in ("measure", "value", "fair", "good", "band")} == \
+                   {k: theirs[k] for k in ("measure", "value", "fair", "good", "band")}, codes_
+            bands.add(theirs["band"])
+    assert bands == {"not computed", "below fair", "at or above fair", "at or above good"}

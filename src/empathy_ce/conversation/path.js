@@ -118,3 +118,34 @@ export function fraction(script, value) {
   const turns = path.length + (steps.end ? 0 : Math.max(...table.get(steps.last).keys()));
   return Math.min(1, total / turns / best);
 }
+
+// The end screen's MITI summary for a list of codes, as profile.py's summary() computes it (the caution text and
+// labels come from Python with the script): R:Q and %CR beside the MITI 4 thresholds, training heuristics only.
+export const THRESHOLDS = { "R:Q": [1.0, 2.0], "%CR": [0.4, 0.5] };
+
+function band(measure, value) {
+  const [fair, good] = THRESHOLDS[measure];
+  if (value === null) return "not computed";
+  if (value >= good) return "at or above good";
+  return value >= fair ? "at or above fair" : "below fair";
+}
+
+export function summary(codes) {
+  const count = (wanted) => codes.filter((c) => wanted.includes(c)).length;
+  const reflections = count(["simple-reflection", "complex-reflection"]);
+  const questions = count(["open-question", "closed-question"]);
+  const complex = count(["complex-reflection"]);
+  const ratio = questions ? reflections / questions : null;
+  const share = reflections ? complex / reflections : null;
+  const counts = {};
+  for (const c of codes) counts[c] = (counts[c] || 0) + 1;
+  return {
+    counts, reflections, questions, complex_reflections: complex,
+    measures: [
+      { measure: "R:Q", value: ratio, fair: THRESHOLDS["R:Q"][0], good: THRESHOLDS["R:Q"][1],
+        band: !questions && reflections ? "at or above good" : band("R:Q", ratio) },
+      { measure: "%CR", value: share, fair: THRESHOLDS["%CR"][0], good: THRESHOLDS["%CR"][1],
+        band: band("%CR", share) },
+    ],
+  };
+}

@@ -68,3 +68,13 @@ def join(learner: dict[str, Any], key: dict[str, Any]) -> dict[str, Any]:
     if "written_turn" in script:
         script["written_turn"]["examples"] = list(key.get("written_examples", []))
     return script
+
+
+def key_strings(script: dict[str, Any], shortest: int = 25) -> list[str]:
+    """Distinctive texts of the key (feedback, rationales, written examples) that must never appear in anything a
+    learner receives in assessment mode: for the release's key scan. Short texts are left out (they could occur
+    by chance in a reply or a client line)."""
+    found = [reply[field] for node in script["nodes"].values() for reply in node.get("replies", [])
+             for field in ("feedback", "rationale")]
+    found += script.get("written_turn", {}).get("examples", [])
+    return sorted({text.strip() for text in found if len(text.strip()) >= shortest})
