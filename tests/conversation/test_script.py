@@ -42,6 +42,8 @@ def test_the_course_has_the_four_conversations_the_issue_asks_for() -> None:
             ("m4-boundaries", "practice")} <= found
     names = [c["client"]["name"] for c in conversations().values()]
     assert len(set(names)) == len(names), "each conversation has a different client"
+    items = "\n".join(p.read_text("utf-8") for p in (ROOT / "solutions").rglob("*.ipynb"))
+    assert not set(names) & set(re.findall(r"\*\*Client\*\* \(([^,]+),", items)), "and none from the items"
     for item in conversations().values():
         module = next(m for m in COURSE.modules if m.id == script.module_of(item))
         assert item["objective"] in module.objectives

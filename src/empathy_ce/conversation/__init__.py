@@ -4,6 +4,8 @@
 - ``path``: validate a learner's path of reply keys and score it (the documented partial-credit rule).
 - ``profile``: the end-of-conversation transcript, codes and MITI summary scores (training heuristics).
 - ``split``: the learner-facing script (no key) and the key for hidden tests, and joining them back.
+- ``analysis``: a group's paths turn by turn (which replies were chosen, where the group split), for the report.
+- ``path.js``: the path rule and the end-screen summary for the browser, proven equal to Python's.
 
 Pure Python with no Jupyter import, so the conversation kind's widget, the kernel-free grader and the report
 can all use it. The end screen's data is ``profile.profile(script, path)``.
