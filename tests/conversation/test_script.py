@@ -18,8 +18,8 @@ import yaml
 from conftest import ROOT
 
 from empathy_ce import course as course_model
+from empathy_ce.conversation import graph, script
 from empathy_ce.conversation import path as paths
-from empathy_ce.conversation import script
 from empathy_ce.conversation.script import CODES, ScriptError
 
 FILES = sorted((ROOT / script.FOLDER).glob("*.yml"))
@@ -78,7 +78,7 @@ def test_the_client_opens_up_after_empathy_closes_down_after_missteps_and_can_be
             poor = {r["next"] for r in replies if r["rating"] <= 2}
             assert good and poor and not good & poor, f"{item['id']} {name}: empathy and missteps lead apart"
             # From every line, even after a misstep, some path still reaches the expert's ending.
-            reachable = script._reachable(script.edges(item), name)
+            reachable = graph.reachable(graph.edges(item), name)
             assert expert_end in reachable, f"{item['id']}: from {name} the client cannot be brought back"
 
 

@@ -21,6 +21,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from .graph import cycles, edges, longest_from, reachable
+
 FOLDER = Path("course") / "conversations"
 
 # Code -> label shown to learners. "information" covers a plain statement of fact or of the therapy frame
@@ -90,81 +92,6 @@ def _schema_problems(data: Any) -> list[str]:
     return problems
 
 
-def edges(data: dict[str, Any]) -> dict[str, list[str]]:
-    """Node -> the nodes its replies lead to (only nodes that exist)."""
-    nodes = data["nodes"]
-    return {n: [r["next"] for r in node.get("replies", []) if r["next"] in nodes] for n, node in nodes.items()}
-
-
-def _reachable(graph: dict[str, list[str]], start: str, without: str | None = None) -> set[str]:
-    seen, todo = set(), [start]
-    while todo:
-        node = todo.pop()
-        if node in seen or node == without:
-            continue
-        seen.add(node)
-        todo.extend(graph.get(node, []))
-    return seen
-
-
-def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
-    """Strongly connected components that contain a cycle (Tarjan, iterative: scripts are small but untrusted)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-    counter = 0
-    for root in graph:
-        if root in index:
-            continue
-        work = [(root, 0)]
-        while work:
-            node, i = work.pop()
-            if i == 0:
-                index[node] = low[node] = counter
-                counter += 1
-                stack.append(node)
-                on_stack.add(node)
-            successors = graph[node]
-            if i < len(successors):
-                work.append((node, i + 1))
-                nxt = successors[i]
-                if nxt not in index:
-                    work.append((nxt, 0))
-                elif nxt in on_stack:
-                    low[node] = min(low[node], index[nxt])
-                continue
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                if len(component) > 1 or node in graph[node]:
-                    found.append(sorted(component))
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-    return found
-
-
-def longest_from(data: dict[str, Any], node: str, memo: dict[str, tuple[int, list[str]]] | None = None
-                 ) -> tuple[int, list[str]]:
-    """(turns, reply keys) of the longest path from node to an end; only for a script without loops."""
-    memo = {} if memo is None else memo
-    if node not in memo:
-        best: tuple[int, list[str]] = (0, [])
-        for reply in data["nodes"][node].get("replies", []):
-            turns, keys = longest_from(data, reply["next"], memo)
-            if turns + 1 > best[0]:
-                best = (turns + 1, [reply["key"], *keys])
-        memo[node] = best
-    return memo[node]
-
-
 def _graph_problems(data: dict[str, Any]) -> list[str]:
     nodes = data["nodes"]
     problems = []
@@ -186,11 +113,11 @@ def _graph_problems(data: dict[str, Any]) -> list[str]:
     if problems:
         return problems
     graph = edges(data)
-    reachable = _reachable(graph, data["start"])
+    reached = reachable(graph, data["start"])
     for name in nodes:
-        if name not in reachable:
+        if name not in reached:
             problems.append(f'node "{name}" can never be reached: no path from the start leads to it')
-    loops = [c for c in _cycles(graph) if c[0] in reachable]
+    loops = [c for c in cycles(graph) if c[0] in reached]
     for loop in loops:
         members = set(loop)
         exits = [n for n in loop for m in graph[n] if m not in members]
@@ -221,7 +148,7 @@ def _written_problems(data: dict[str, Any]) -> list[str]:
     graph = edges(data)
     ends = {n for n, v in data["nodes"].items() if v.get("end")}
     problems = []
-    if node != data["start"] and _reachable(graph, data["start"], without=node) & ends:
+    if node != data["start"] and reachable(graph, data["start"], without=node) & ends:
         problems.append(f'the written turn is at "{node}", but some paths never reach that line: put it on a line '
                         "every path passes through (the start, for instance)")
     rubric = written.get("rubric")
