@@ -338,3 +338,12 @@ def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
     del data["nodes"]["cold"]["replies"][1]["feedback"]
     err = load_broken(tmp_path, data)
     assert len(err.problems) == 2
+
+
+def test_the_schema_and_front_end_rule_ship_in_the_wheel() -> None:
+    """A clean wheel build leaves out non-Python files unless package-data names them (checked by hand: without
+    this entry, conversation/schema.json and path.js were missing from the wheel)."""
+    import tomllib
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["package-data"]
+    assert {"schema.json", "path.js"} <= set(declared.get("empathy_ce.conversation", []))
