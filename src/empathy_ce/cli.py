@@ -96,7 +96,8 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 
 def _modules(root: Path, chosen: list[str]) -> list[str]:
-    known = [m.id for m in course_model.load(root).modules]
+    course = course_model.load(root)  # modules, then each post-test's retake forms (their own assignments)
+    known = [m.id for m in course.modules] + list(course.retake_assignments())
     unknown = [m for m in chosen if m not in known]
     if unknown:
         raise SystemExit(f"error: unknown module {', '.join(unknown)} (modules: {', '.join(known)})")
