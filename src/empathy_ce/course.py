@@ -90,7 +90,8 @@ def load(root: Path | None = None) -> Course:
         data = yaml.safe_load((root / "course" / "modules" / f"{module_id}.yml").read_text("utf-8"))
         notebooks = data["notebooks"]
         forms = [Form("A", module_id, notebooks["posttest"])]
-        forms += [Form(str(name), spec["assignment"], spec["posttest"]) for name, spec in (data.get("forms") or {}).items()]
+        forms += [Form(str(name), spec["assignment"], spec["posttest"])
+                  for name, spec in (data.get("forms") or {}).items()]
         modules.append(Module(id=data["id"], title=data["title"], contact_hours=float(data["contact_hours"]),
                               objectives=dict(data["objectives"]), practice=list(notebooks["practice"]),
                               posttest=notebooks["posttest"], data=notebooks.get("data"),

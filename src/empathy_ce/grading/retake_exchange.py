@@ -59,7 +59,7 @@ def retake_assignments(course_root: str) -> set[str]:
         return set()
 
 
-def _learner(coursedir) -> str:  # noqa: ANN001 (nbgrader's CourseDirectory)
+def _learner(coursedir) -> str:  # nbgrader's CourseDirectory
     """Who is asking: the explicit student id (as nbgrader submit accepts it), else the account name."""
     student = coursedir.student_id
     return student if student and student != "*" and "+" not in student else get_username()

@@ -152,7 +152,8 @@ def _graded(gb: Gradebook, form: course_model.Form, learner: str, module: str) -
 
 
 def module_attempts(gb: Gradebook, course: course_model.Course, rule: Policy, module: course_model.Module,
-                    learner: str, submissions: dict[tuple[str, str], list[dt.datetime]] | None = None) -> ModuleAttempts:
+                    learner: str, submissions: dict[tuple[str, str], list[dt.datetime]] | None = None,
+                    ) -> ModuleAttempts:
     attempts: list[Attempt] = []
     for form in module.forms:
         graded = _graded(gb, form, learner, module.id)
@@ -216,7 +217,8 @@ def _decide(course: course_model.Course, rule: Policy, module: course_model.Modu
     return result
 
 
-def load(root: Path, config: Config | None = None, exchange: Path | None = None) -> dict[str, dict[str, ModuleAttempts]]:
+def load(root: Path, config: Config | None = None,
+         exchange: Path | None = None) -> dict[str, dict[str, ModuleAttempts]]:
     """learner -> module -> attempts, for every learner in the gradebook. exchange: also count the submissions in
     its inbound folder (default: the configured exchange, when it exists)."""
     course = course_model.load(root)
@@ -230,6 +232,28 @@ def load(root: Path, config: Config | None = None, exchange: Path | None = None)
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
         for student in sorted(s.id for s in gb.students):
             found[student] = {m.id: module_attempts(gb, course, rule, m, student, submissions) for m in course.modules}
+    return found
+
+
+def retakes_in_use(root: Path, config: Config | None = None) -> list[str]:
+    """Retake assignments released to or submitted by any learner (so that collect, grade and feedback without
+    module names include them, and never report a collected retake as an unknown assignment)."""
+    import glob
+
+    from ..grading.retake_exchange import PERSONAL
+
+    course = course_model.load(root)
+    config = config or configuration.load(root)
+    coursedir = configuration.coursedir(config)
+    exchange = Path(config.Exchange.root) if config.Exchange.get("root") else None
+    found = []
+    for assignment in course.retake_assignments():
+        places = [coursedir.format_path(step, "*", glob.escape(assignment))
+                  for step in (coursedir.submitted_directory, coursedir.autograded_directory)]
+        if exchange:
+            places.append(str(exchange / glob.escape(coursedir.course_id) / PERSONAL / "*" / glob.escape(assignment)))
+        if any(glob.glob(place) for place in places):
+            found.append(assignment)
     return found
 
 
