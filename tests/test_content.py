@@ -105,6 +105,30 @@ def test_every_module_has_at_least_two_parallel_forms_with_different_items():
             assert COURSE.form_source(form).exists(), form
 
 
+def test_a_retake_form_adds_no_contact_time_and_takes_about_as_long_as_form_a():
+    """A retaker takes form B instead of form A, so the declared hours count one post-test per module: the
+    contact-hour script reads the module's own notebooks (Module.notebooks(), form A), never a retake form."""
+    from empathy_ce import contact_hours
+
+    assumptions = contact_hours.Assumptions.from_course(COURSE)
+
+    def minutes(path: Path) -> float:
+        text, kinds = contact_hours.notebook_text(path)
+        return (contact_hours.count_words(text) / assumptions.words_per_minute
+                + sum(n * assumptions.minutes_per_item.get(k, 0.0) for k, n in kinds.items()))
+
+    for module in COURSE.modules:
+        form_a = minutes(COURSE.source(module, module.posttest))
+        assert contact_hours.breakdown(module.id, ROOT)["posttest"] == pytest.approx(form_a)
+        for form in module.retakes():
+            assert form.posttest not in module.notebooks()
+            form_b = minutes(COURSE.form_source(form))
+            assert abs(form_b - form_a) <= 0.3 * form_a, f"{form}: {form_b:.0f} min, form A {form_a:.0f} min"
+            first = nbformat.read(COURSE.form_source(form), as_version=4).cells[0].source
+            stated = re.search(r"\*\*Estimated time:\*\* about (\d+) minutes", first)
+            assert stated and abs(int(stated[1]) - form_b) <= 5, f"{form}: states {stated}, script {form_b:.0f}"
+
+
 @pytest.mark.parametrize(("module", "form"), FORMS, ids=form_id)
 def test_every_objective_is_assessed_by_at_least_two_graded_items(module: course_model.Module,
                                                                   form: course_model.Form):

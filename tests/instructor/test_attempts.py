@@ -83,7 +83,7 @@ def gradebook(root: Path, taken: dict[str, list[tuple[course_model.Form, float, 
         for form in M1.forms:
             gb.update_or_create_assignment(form.assignment)
             gb.update_or_create_notebook(form.posttest, form.assignment)
-            for spec, _, meta, source in items(form):
+            for _spec, _, meta, source in items(form):
                 gb.update_or_create_grade_cell(meta["grade_id"], form.posttest, form.assignment,
                                                max_score=meta["points"], cell_type="code")
                 gb.update_or_create_source_cell(meta["grade_id"], form.posttest, form.assignment,
@@ -92,7 +92,7 @@ def gradebook(root: Path, taken: dict[str, list[tuple[course_model.Form, float, 
             gb.update_or_create_student(learner)
             for form, share, day in rows:
                 gb.add_submission(form.assignment, learner, timestamp=dt.datetime(2026, 3, day, 10, 0))
-                for spec, _, meta, _ in items(form):
+                for _spec, _, meta, _ in items(form):
                     grade = gb.find_grade(meta["grade_id"], form.posttest, form.assignment, learner)
                     grade.auto_score = share * meta["points"]
                     grade.needs_manual_grade = False
@@ -111,10 +111,10 @@ def test_policy_is_read_from_course_yml_and_a_placeholder_sets_no_limit(unit_cou
     set_policy(unit_course, "3", "latest")
     assert attempts.policy(course_model.load(unit_course)) == attempts.Policy(3, "latest")
     set_policy(unit_course, "as many as needed")
-    with pytest.raises(attempts.PolicyError, match="provider.posttest_attempts.*number of attempts"):
+    with pytest.raises(attempts.PolicyError, match=r"provider\.posttest_attempts.*number of attempts"):
         attempts.policy(course_model.load(unit_course))
     set_policy(unit_course, "2", "average")
-    with pytest.raises(attempts.PolicyError, match="attempts.counted is 'average'"):
+    with pytest.raises(attempts.PolicyError, match=r"attempts\.counted is 'average'"):
         attempts.policy(course_model.load(unit_course))
 
 
@@ -234,7 +234,8 @@ def test_attempts_end_to_end_through_the_exchange(tmp_path: Path, capsys: pytest
     take("dev", FORM_B, False)
     collect_and_grade("m1-trust-retake")
     code, out, err = run(capsys, root, "retake", "m1-trust", "cat")  # a third attempt is beyond the limit
-    assert code == 1 and "REFUSED learner 'cat', m1-trust: no retake released: has no attempt or unseen form left" in err
+    assert code == 1
+    assert "REFUSED learner 'cat', m1-trust: no retake released: has no attempt or unseen form left" in err
     take("dev", FORM_B, False)  # dev still has his copy of form B and submits it again: attempt 3
     collect_and_grade("m1-trust-retake")
 
@@ -255,6 +256,12 @@ def test_attempts_end_to_end_through_the_exchange(tmp_path: Path, capsys: pytest
     for learner in ("cat", "dev"):
         assert {m.objective for m in found[learner]["m1-trust"].review} == set(M1.objectives)
     assert not found["ben"]["m1-trust"].review and found["ben"]["m1-trust"].deciding.form == "B"
+
+    # Feedback on form B works as on form A: each item's verdict and rationale, and what to review.
+    code, out, err = run(capsys, root, "feedback", "m1-trust-retake", "--no-progress")
+    assert code == 0, out + err
+    page = (root / "feedback" / "cat" / "m1-trust-retake" / f"{FORM_B.posttest}.html").read_text("utf-8")
+    assert "What to review" in page and "Why:" in page
 
     code, out, err = run(capsys, root, "attempts")
     assert code == 0, err
