@@ -20,7 +20,7 @@ import nbformat
 import pytest
 import yaml
 from conftest import ROOT
-from instructor_course import COURSE_ID, PROVIDER, make_course
+from instructor_course import CHROMIUM, COURSE_ID, PROVIDER, make_course, screenshot
 from learners import answers_json
 from nbgrader.api import Gradebook
 
@@ -262,6 +262,9 @@ def test_attempts_end_to_end_through_the_exchange(tmp_path: Path, capsys: pytest
     assert code == 0, out + err
     page = (root / "feedback" / "cat" / "m1-trust-retake" / f"{FORM_B.posttest}.html").read_text("utf-8")
     assert "What to review" in page and "Why:" in page
+    if CHROMIUM.exists():  # for a person to look at; the test itself needs no browser
+        screenshot(root / "feedback" / "cat" / "m1-trust-retake" / f"{FORM_B.posttest}.html", "retake-form-b-feedback",
+                   full_page=True)
 
     code, out, err = run(capsys, root, "attempts")
     assert code == 0, err
