@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, Course
 from instructor_course import CHROMIUM, COURSE_ID, PROVIDER, make_course, screenshot
 from learners import answers_json
 from nbgrader.api import Gradebook
@@ -61,6 +61,40 @@ def wrong(spec: dict, key: object) -> object:
 
 def answers(form: course_model.Form, right: bool) -> dict[str, object]:
     return {spec["id"]: key if right else wrong(spec, key) for spec, key, _, _ in items(form)}
+
+
+# --- every form B runs and scores in a real kernel ----------------------------------------------------------------
+
+@pytest.mark.slow
+def test_every_form_b_scores_in_nbgraders_own_kernel_autograde(tmp_path: Path):
+    """`nbgrader autograde` (kernel, not the kernel-free grader) on every retake form: the expert earns every
+    automatic point, a learner who answers nothing earns none, and no cell but a hidden test fails."""
+    import shutil
+
+    from learners import answers_json as write
+
+    course = Course(tmp_path)
+    retakes = [form for module in COURSE.modules for form in module.retakes()]
+    for form in retakes:
+        shutil.copytree(COURSE.form_source(form).parent, tmp_path / "solutions" / form.assignment)
+        course.nbgrader("generate_assignment", form.assignment, "--force")
+        for learner in ("expert", "blank"):
+            folder = tmp_path / "submitted" / learner / form.assignment
+            shutil.copytree(tmp_path / "exercises" / form.assignment, folder)
+            if learner == "expert":
+                (folder / "answers.json").write_text(write({spec["id"]: key if key is not None else "A reflection."
+                                                            for spec, key, _, _ in items(form)}))
+        course.nbgrader("autograde", form.assignment, "--force", "--ExecutePreprocessor.kernel_name=python3")
+    with Gradebook(course.db_url) as gb:
+        for form in retakes:
+            expert, blank = (gb.find_submission(form.assignment, x) for x in ("expert", "blank"))
+            manual = sum(g.max_score for nb in expert.notebooks for g in nb.grades if g.needs_manual_grade)
+            assert expert.score == pytest.approx(expert.max_score - manual) and expert.max_score > 0, form
+            assert blank.score == 0, form
+    for notebook in sorted((tmp_path / "autograded").rglob("*.ipynb")):
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            if [o for o in cell.get("outputs", []) if o.output_type == "error"]:
+                assert "blank" in notebook.parts and cell.metadata["nbgrader"].get("grade"), (notebook, cell.source)
 
 
 # --- unit tests: a real gradebook built with nbgrader's API ------------------------------------------------------
