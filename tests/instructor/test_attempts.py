@@ -304,3 +304,14 @@ def test_attempts_end_to_end_through_the_exchange(tmp_path: Path, capsys: pytest
     assert code == 0, err
     assert "dev m1-trust: failed: 1. form A" in out and "(not counted: over the limit)" in out
     assert "review trust-1: 1. What do we mean by empathy?" in out
+
+
+def test_an_item_id_shared_between_forms_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    """Answers and grades are keyed by item id: form B reusing a form A id would mix the two forms' answers."""
+    root = make_course(tmp_path / "course")
+    path = root / "solutions" / FORM_B.assignment / f"{FORM_B.posttest}.ipynb"
+    path.write_text(path.read_text("utf-8").replace("m1-trust.postb.q1", "m1-trust.post.q1"), "utf-8")
+    code, out, err = run(capsys, root, "check")
+    assert code == 1
+    assert ("item id 'm1-trust.post.q1' is defined more than once: module m1-trust, notebook trust_posttest.ipynb, "
+            "cell m1-trust-post-q1; and module m1-trust, notebook trust_posttest_b.ipynb") in err
