@@ -311,7 +311,7 @@ def test_an_item_id_shared_between_forms_is_refused(tmp_path: Path, capsys: pyte
     root = make_course(tmp_path / "course")
     path = root / "solutions" / FORM_B.assignment / f"{FORM_B.posttest}.ipynb"
     path.write_text(path.read_text("utf-8").replace("m1-trust.postb.q1", "m1-trust.post.q1"), "utf-8")
-    code, out, err = run(capsys, root, "check")
+    code, _, err = run(capsys, root, "check")
     assert code == 1
     assert ("item id 'm1-trust.post.q1' is defined more than once: module m1-trust, notebook trust_posttest.ipynb, "
             "cell m1-trust-post-q1; and module m1-trust, notebook trust_posttest_b.ipynb") in err
