@@ -98,7 +98,7 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 def _modules(root: Path, chosen: list[str], *, every_retake: bool = False) -> list[str]:
     """The assignments named, else the modules and the retake forms (every one, or those released to someone)."""
-    from .instructor.attempts import retakes_in_use
+    from .instructor.retakes import retakes_in_use
 
     course = course_model.load(root)  # modules, then each post-test's retake forms (their own assignments)
     known = [m.id for m in course.modules] + list(course.retake_assignments())
@@ -251,12 +251,12 @@ def cmd_certificates(args: argparse.Namespace) -> int:
 
 def cmd_retake(args: argparse.Namespace) -> int:
     """Release a post-test's next unseen form to learners who failed it and have attempts left (only to them)."""
-    from .instructor import attempts
+    from .instructor import attempts, retakes
 
     root = course_model.find_root(args.root)
     check_config(root)
     try:
-        results = attempts.release_retake(root, args.module, args.learners)
+        results = retakes.release_retake(root, args.module, args.learners)
     except attempts.PolicyError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -290,6 +290,9 @@ def test_attempts_end_to_end_through_the_exchange(tmp_path: Path, capsys: pytest
     for learner in ("cat", "dev"):
         assert {m.objective for m in found[learner]["m1-trust"].review} == set(M1.objectives)
     assert not found["ben"]["m1-trust"].review and found["ben"]["m1-trust"].deciding.form == "B"
+    ben = attempts.columns(found["ben"]["m1-trust"])  # what the report and lms.csv show
+    assert (ben["attempts"], ben["attempt_counted"], ben["attempt_status"]) == ("2", "2 (form B)", "passed")
+    assert attempts.columns(found["dev"]["m1-trust"])["review"].startswith("trust-1: 1. What do we mean by empathy?")
 
     # Feedback on form B works as on form A: each item's verdict and rationale, and what to review.
     code, out, err = run(capsys, root, "feedback", "m1-trust-retake", "--no-progress")
