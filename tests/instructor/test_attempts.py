@@ -318,3 +318,46 @@ def test_an_item_id_shared_between_forms_is_refused(tmp_path: Path, capsys: pyte
     assert code == 1
     assert ("item id 'm1-trust.post.q1' is defined more than once: module m1-trust, notebook trust_posttest.ipynb, "
             "cell m1-trust-post-q1; and module m1-trust, notebook trust_posttest_b.ipynb") in err
+
+
+@pytest.mark.slow
+def test_jupyterlabs_assignment_list_shows_a_retake_only_to_its_learner(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]):
+    """The learner's Assignment List in JupyterLab (nbgrader's own server extension, reading the learner's
+    nbgrader_config.py) lists form B only once it is released to that learner's account, and fetches it."""
+    from nbgrader.server_extensions.assignment_list.handlers import AssignmentList
+    from nbgrader.utils import get_username
+
+    root = make_course(tmp_path / "course", provider=PROVIDER)
+    me, home = get_username(), tmp_path / "home"
+    home.mkdir()
+    (home / "nbgrader_config.py").write_text(  # what a learner's server reads (JupyterHub: their config)
+        f"c = get_config()\nc.CourseDirectory.course_id = {COURSE_ID!r}\nc.Exchange.root = {str(root / 'exchange')!r}\n"
+        f"c.Exchange.assignment_dir = {str(home)!r}\nc.Exchange.path_includes_course = True\n"
+        + "".join(f"c.ExchangeFactory.{name} = {PLUGIN + cls!r}\n" for name, cls in (
+            ("fetch_assignment", "PersonalFetchAssignment"), ("submit", "PersonalSubmit"), ("list", "PersonalList"))))
+    assert run(capsys, root, "release", "m1-trust", "--exchange")[0] == 0
+    learners = {me: False, "someone-else": False}
+    for learner in learners:
+        take_dir = tmp_path / "homes" / learner
+        learner_step("fetch", root / "exchange", take_dir, learner, "m1-trust")
+        (take_dir / COURSE_ID / "m1-trust" / "answers.json").write_text(answers_json(answers(FORM_A, False)))
+        learner_step("submit", root / "exchange", take_dir, learner, "m1-trust")
+    assert run(capsys, root, "collect", "m1-trust")[0] == 0
+    assert run(capsys, root, "grade", "m1-trust", "--no-progress")[0] == 0
+
+    lab = AssignmentList()
+    lab.root_dir = str(home)
+
+    def listed() -> set[str]:
+        reply = lab.list_released_assignments(course_id=COURSE_ID)
+        assert reply["success"], reply
+        return {a["assignment_id"] for a in reply["value"]}
+
+    assert listed() == {"m1-trust"}
+    assert run(capsys, root, "retake", "m1-trust", "someone-else")[0] == 0
+    assert listed() == {"m1-trust"}  # released to another learner: not in this learner's list
+    assert run(capsys, root, "retake", "m1-trust", me)[0] == 0
+    assert listed() == {"m1-trust", "m1-trust-retake"}
+    assert lab.fetch_assignment(COURSE_ID, "m1-trust-retake")["success"]
+    assert (home / COURSE_ID / "m1-trust-retake" / f"{FORM_B.posttest}.ipynb").exists()
