@@ -273,6 +273,12 @@ def test_attempts_end_to_end_through_the_exchange(tmp_path: Path, capsys: pytest
     take("dev", FORM_B, False)  # dev still has his copy of form B and submits it again: attempt 3
     collect_and_grade("m1-trust-retake")
 
+    # Without module names, collect and grade include the retake forms in use (never reported as unknown).
+    code, out, err = run(capsys, root, "collect")
+    assert code == 0 and "m1-trust-retake: 0 new or updated submissions collected" in out, out + err
+    code, out, err = run(capsys, root, "grade", "--no-progress")
+    assert code == 0 and "not an assignment of this course" not in out + err, out + err
+
     found = attempts.load(root)
     # An independent computation of what the gradebook must say, from the answers each learner gave.
     expected = {"ana": ("passed", [("A", 100.0, True)]),
