@@ -14,6 +14,7 @@ exchange with the course's retake plug-in (``empathy_ce.grading.retake_exchange`
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -69,8 +70,6 @@ def answers(form: course_model.Form, right: bool) -> dict[str, object]:
 def test_every_form_b_scores_in_nbgraders_own_kernel_autograde(tmp_path: Path):
     """`nbgrader autograde` (kernel, not the kernel-free grader) on every retake form: the expert earns every
     automatic point, a learner who answers nothing earns none, and no cell but a hidden test fails."""
-    import shutil
-
     from learners import answers_json as write
 
     course = Course(tmp_path)
@@ -262,6 +261,12 @@ def test_attempts_end_to_end_through_the_exchange(tmp_path: Path, capsys: pytest
     code, out, err = run(capsys, root, "release", "m1-trust-retake", "--exchange")  # never to everyone
     assert "m1-trust-retake: released to the exchange" not in out
     assert not (exchange / COURSE_ID / "outbound" / "m1-trust-retake").exists()
+    # A learner who copies form B from elsewhere (the public repository's exercises/) cannot submit it.
+    copied = homes / "ana" / COURSE_ID / "m1-trust-retake"
+    shutil.copytree(root / "exercises" / "m1-trust-retake", copied)
+    with pytest.raises(Exception, match="Assignment not found"):
+        learner_step("submit", exchange, homes / "ana", "ana", "m1-trust-retake")
+    shutil.rmtree(copied)
 
     take("ben", FORM_B, True)
     take("cat", FORM_B, False)
