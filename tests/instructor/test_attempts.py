@@ -261,6 +261,13 @@ def test_attempts_end_to_end_through_the_exchange(tmp_path: Path, capsys: pytest
     code, out, err = run(capsys, root, "release", "m1-trust-retake", "--exchange")  # never to everyone
     assert "m1-trust-retake: released to the exchange" not in out
     assert not (exchange / COURSE_ID / "outbound" / "m1-trust-retake").exists()
+    # nbgrader's own release_assignment, through the configured plug-in, refuses to release it to everyone.
+    from empathy_ce.instructor import configuration
+    from empathy_ce.instructor import release as release_step
+
+    step = release_step.to_exchange(configuration.load(root), "m1-trust-retake")
+    assert not step.ok and "released only to the learners who retake the post-test" in step.message, step
+    assert not (exchange / COURSE_ID / "outbound" / "m1-trust-retake").exists()
     # A learner who copies form B from elsewhere (the public repository's exercises/) cannot submit it.
     copied = homes / "ana" / COURSE_ID / "m1-trust-retake"
     shutil.copytree(root / "exercises" / "m1-trust-retake", copied)
