@@ -31,3 +31,10 @@ configure(c, here)
 from empathy_ce.grading.learner_view import RunAllFirst  # noqa: E402
 
 c.GenerateAssignment.preprocessors = [*c.GenerateAssignment.preprocessors, RunAllFirst]
+# Retake forms (form B of each post-test) are released only to the learners who retake it: an exchange plug-in
+# that keeps nbgrader's file-system exchange and adds personal copies (README, "Attempts and retakes").
+_PLUGIN = "empathy_ce.grading.retake_exchange."
+c.ExchangeFactory.release_assignment = _PLUGIN + "PersonalReleaseAssignment"
+c.ExchangeFactory.fetch_assignment = _PLUGIN + "PersonalFetchAssignment"
+c.ExchangeFactory.submit = _PLUGIN + "PersonalSubmit"
+c.ExchangeFactory.list = _PLUGIN + "PersonalList"

@@ -22,7 +22,23 @@ COURSE = course_model.load(ROOT)
 BIB = ROOT / "course" / "references.bib"
 FACTS = Path(os.environ.get("EMPATHY_CE_FACTS", ROOT.parent / "shared" / "research" / "empathy-facts.md"))
 PAGES = sorted((ROOT / "course").glob("*.qmd"))
-NOTEBOOKS = [(m, n) for m in COURSE.modules for n in m.notebooks()]
+FORMS = [(m, f) for m in COURSE.modules for f in m.forms]  # every parallel post-test form (A, B, ...)
+# Every notebook a learner can receive: the module's own, and each retake form (its own nbgrader assignment).
+NOTEBOOKS = [(m, n) for m in COURSE.modules for n in [*m.notebooks(), *(f.posttest for f in m.retakes())]]
+
+
+def source(module: course_model.Module, name: str) -> Path:
+    form = next((f for f in module.retakes() if f.posttest == name), None)
+    return COURSE.form_source(form) if form else COURSE.source(module, name)
+
+
+def release(module: course_model.Module, name: str) -> Path:
+    form = next((f for f in module.retakes() if f.posttest == name), None)
+    return COURSE.form_release(form) if form else COURSE.release(module, name)
+
+
+def form_id(value: object) -> str:
+    return getattr(value, "id", None) or f"form-{getattr(value, 'name', value)}"
 EMBED = re.compile(r"\{\{<\s*embed\s+([^#\s]+)#([\w,-]+)\s*>\}\}")
 
 
@@ -39,15 +55,17 @@ def notebook_text(path: Path) -> str:
 
 def module_text(module: course_model.Module) -> str:
     page = (ROOT / "course" / f"{module.id}.qmd").read_text("utf-8")
-    return page + "\n" + "\n".join(notebook_text(COURSE.source(module, n)) for n in module.notebooks())
+    names = [*module.notebooks(), *(f.posttest for f in module.retakes())]
+    return page + "\n" + "\n".join(notebook_text(source(module, n)) for n in names)
 
 
 def all_text() -> str:
     return "\n".join([*(p.read_text("utf-8") for p in PAGES), *(module_text(m) for m in COURSE.modules)])
 
 
-def posttest_items(module: course_model.Module) -> list[dict]:
-    return [spec for spec, _ in cells.notebook_items(COURSE.source(module, module.posttest))]
+def posttest_items(module: course_model.Module, form: course_model.Form | None = None) -> list[dict]:
+    path = COURSE.form_source(form) if form else COURSE.source(module, module.posttest)
+    return [spec for spec, _ in cells.notebook_items(path)]
 
 
 def test_every_citation_resolves_and_every_reference_is_cited():
@@ -72,46 +90,91 @@ def test_packaged_citations_match_references_bib():
     assert citations.table() == citations.table_from_bib(BIB), "run: python -m empathy_ce.citations"
 
 
-@pytest.mark.parametrize("module", COURSE.modules, ids=lambda m: m.id)
-def test_every_objective_is_assessed_by_at_least_two_graded_items(module: course_model.Module):
-    items = posttest_items(module)
+def test_every_module_has_at_least_two_parallel_forms_with_different_items():
+    """Issue 11: a retake uses a form the learner has not seen; forms differ in items, not only in option order."""
+    for module in COURSE.modules:
+        assert len(module.forms) >= 2 and module.forms[0].assignment == module.id, module.id
+        # An item is its vignette, question and options (rating items share the scale's instruction).
+        prompts = [{(s.get("context", ""), s["prompt"], json.dumps(sorted(o["label"] for o in s.get("options", []))))
+                    for s in posttest_items(module, f)} for f in module.forms]
+        for i, first in enumerate(prompts):
+            for second in prompts[i + 1:]:
+                assert not first & second, f"{module.id}: forms share items {first & second}"
+        for form in module.retakes():
+            assert form.assignment not in ("trust", "checkpoints"), "a Jupyter Server route breaks the file browser"
+            assert COURSE.form_source(form).exists(), form
+
+
+def test_a_retake_form_adds_no_contact_time_and_takes_about_as_long_as_form_a():
+    """A retaker takes form B instead of form A, so the declared hours count one post-test per module: the
+    contact-hour script reads the module's own notebooks (Module.notebooks(), form A), never a retake form."""
+    from empathy_ce import contact_hours
+
+    assumptions = contact_hours.Assumptions.from_course(COURSE)
+
+    def minutes(path: Path) -> float:
+        text, kinds = contact_hours.notebook_text(path)
+        return (contact_hours.count_words(text) / assumptions.words_per_minute
+                + sum(n * assumptions.minutes_per_item.get(k, 0.0) for k, n in kinds.items()))
+
+    for module in COURSE.modules:
+        form_a = minutes(COURSE.source(module, module.posttest))
+        assert contact_hours.breakdown(module.id, ROOT)["posttest"] == pytest.approx(form_a)
+        for form in module.retakes():
+            assert form.posttest not in module.notebooks()
+            form_b = minutes(COURSE.form_source(form))
+            assert abs(form_b - form_a) <= 0.3 * form_a, f"{form}: {form_b:.0f} min, form A {form_a:.0f} min"
+            first = nbformat.read(COURSE.form_source(form), as_version=4).cells[0].source
+            stated = re.search(r"\*\*Estimated time:\*\* about (\d+) minutes", first)
+            assert stated and abs(int(stated[1]) - form_b) <= 5, f"{form}: states {stated}, script {form_b:.0f}"
+
+
+@pytest.mark.parametrize(("module", "form"), FORMS, ids=form_id)
+def test_every_objective_is_assessed_by_at_least_two_graded_items(module: course_model.Module,
+                                                                  form: course_model.Form):
+    items = posttest_items(module, form)
     assert all(spec["mode"] == "assessment" for spec in items)
     for objective in module.objectives:
         assessed = [s["id"] for s in items if s["objective"] == objective]
         assert len(assessed) >= 2, f"{objective} is assessed by {assessed}"
     for module_nb in module.notebooks():
-        for spec, _ in cells.notebook_items(COURSE.source(module, module_nb)):
+        for spec, _ in cells.notebook_items(source(module, module_nb)):
             assert spec["objective"] in module.objectives, spec["id"]
             assert spec["id"].startswith(f"{module.id}."), spec["id"]
 
 
-@pytest.mark.parametrize("module", COURSE.modules, ids=lambda m: m.id)
-def test_every_objective_part_is_assessed_by_a_graded_item(module: course_model.Module):
-    """course/modules/<id>.yml splits each objective into parts; each part names the post-test items that assess it."""
+@pytest.mark.parametrize(("module", "form"), FORMS, ids=form_id)
+def test_every_objective_part_is_assessed_by_a_graded_item(module: course_model.Module, form: course_model.Form):
+    """course/modules/<id>.yml splits each objective into parts; each part names the post-test items (of every form)
+    that assess it, and every form assesses every part."""
     parts = yaml.safe_load((ROOT / "course" / "modules" / f"{module.id}.yml").read_text("utf-8"))["parts"]
-    graded = {s["id"]: s for s in posttest_items(module) if s["mode"] == "assessment"}
+    graded = {s["id"]: s for s in posttest_items(module, form) if s["mode"] == "assessment"}
+    every_form = {s["id"] for f in module.forms for s in posttest_items(module, f)}
     assert set(parts) == set(module.objectives), "every objective, and only objectives, are split into parts"
     for objective, listed in parts.items():
         assert listed, f"{objective} has no parts"
         for part in listed:
             assert part["part"].strip() and part["items"], f"{objective}: {part}"
-            for item_id in part["items"]:
-                assert item_id in graded, f"{objective} part {part['part']!r}: {item_id} is not a graded post-test item"
+            strays = set(part["items"]) - every_form
+            assert not strays, f"{objective}: {strays} are no post-test items"
+            mine = [item_id for item_id in part["items"] if item_id in graded]
+            assert mine, f"form {form.name}: {objective} part {part['part']!r} is assessed by none of its items"
+            for item_id in mine:
                 assert graded[item_id]["objective"] == objective, f"{item_id} is linked to another objective"
         covered = {item_id for part in listed for item_id in part["items"]}
         linked = {i for i, s in graded.items() if s["objective"] == objective}
         assert linked <= covered, f"{objective}: items {linked - covered} assess no listed part"
 
 
-@pytest.mark.parametrize("module", COURSE.modules, ids=lambda m: m.id)
-def test_post_test_length_fits_the_contact_time(module: course_model.Module):
-    count = len(posttest_items(module))
+@pytest.mark.parametrize(("module", "form"), FORMS, ids=form_id)
+def test_post_test_length_fits_the_contact_time(module: course_model.Module, form: course_model.Form):
+    count = len(posttest_items(module, form))
     assert 6 * module.contact_hours <= count <= 8 * module.contact_hours, count
 
 
 def test_pass_mark_and_unique_item_ids():
     assert COURSE.pass_mark >= 0.75
-    ids = [spec["id"] for m, n in NOTEBOOKS for spec, _ in cells.notebook_items(COURSE.source(m, n))]
+    ids = [spec["id"] for m, n in NOTEBOOKS for spec, _ in cells.notebook_items(source(m, n))]
     assert len(ids) == len(set(ids))
 
 
@@ -125,12 +188,13 @@ def test_practice_sets_teach(module: course_model.Module):
         assert spec["mode"] == "practice" and spec.get("rationale"), spec["id"]
 
 
-@pytest.mark.parametrize("module", COURSE.modules, ids=lambda m: m.id)
-def test_objectives_are_measurable_and_stated_on_page_and_notebook(module: course_model.Module):
+@pytest.mark.parametrize(("module", "form"), FORMS, ids=form_id)
+def test_objectives_are_measurable_and_stated_on_page_and_notebook(module: course_model.Module,
+                                                                   form: course_model.Form):
     verbs = ("identify", "distinguish", "compare", "apply", "compute", "interpret", "evaluate", "rate",
              "explain", "describe", "classify", "recognise", "recognize", "write", "calculate")
     page = (ROOT / "course" / f"{module.id}.qmd").read_text("utf-8")
-    first = nbformat.read(COURSE.source(module, module.posttest), as_version=4).cells[0].source
+    first = nbformat.read(COURSE.form_source(form), as_version=4).cells[0].source
     for objective, text in module.objectives.items():
         assert text.split()[0].lower() in verbs, f"{objective}: {text}"
         assert objective in page, f"{objective} is not stated on {module.id}.qmd"
@@ -193,7 +257,7 @@ def test_embed_targets_and_labels_exist(page: Path):
 @pytest.mark.parametrize(("module", "name"), NOTEBOOKS, ids=lambda x: getattr(x, "id", x))
 def test_every_item_builds_its_widget(module: course_model.Module, name: str):
     """Each item passes the schema and renders its front-end data (whole notebooks run in test_course_e2e)."""
-    items = cells.notebook_items(COURSE.release(module, name))
+    items = cells.notebook_items(release(module, name))
     assert items or name == module.data
     for spec, _ in items:
         view = ItemWidget(spec=front_end_spec(validate_item(spec))).spec
@@ -203,12 +267,12 @@ def test_every_item_builds_its_widget(module: course_model.Module, name: str):
 @pytest.mark.parametrize(("module", "name"), NOTEBOOKS, ids=lambda x: getattr(x, "id", x))
 def test_notebooks_say_how_to_answer_and_submit(module: course_model.Module, name: str):
     """First cell: how to make the items appear; post-tests: the real submit menu (there is no Assignments tab)."""
-    nb = nbformat.read(COURSE.source(module, name), as_version=4)
+    nb = nbformat.read(source(module, name), as_version=4)
     first = nb.cells[0]
     assert first.cell_type == "markdown" and "Run > Run All Cells" in first.source, name
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "Assignments tab" not in text.replace("**", ""), name
-    if name == module.posttest:
+    if name in [f.posttest for f in module.forms]:
         assert "Nbgrader > Assignment List" in first.source, name
 
 
@@ -219,9 +283,9 @@ SENSITIVE = re.compile(r"\b(died|death|grief|bereave\w*|miscarriage|pregnancy lo
 @pytest.mark.parametrize(("module", "name"), NOTEBOOKS, ids=lambda x: getattr(x, "id", x))
 def test_content_note_where_vignettes_touch_hard_topics(module: course_model.Module, name: str):
     """Vignettes about loss, trauma, violence or burnout get a note with where to find support (facts 6b)."""
-    nb = nbformat.read(COURSE.source(module, name), as_version=4)
+    nb = nbformat.read(source(module, name), as_version=4)
     contexts = " ".join(spec.get("context", "") + " " + spec.get("prompt", "")
-                        for spec, _ in cells.notebook_items(COURSE.source(module, name)))
+                        for spec, _ in cells.notebook_items(source(module, name)))
     if not SENSITIVE.search(contexts):
         return
     first = nb.cells[0].source
@@ -258,6 +322,9 @@ def test_posttest_page_shows_a_few_samples_and_how_to_submit():
         shown = [s["id"] for s in items if s["prompt"].strip() in text]
         assert 1 <= len(shown) <= 3 < len(items), f"{module.id}: shows {shown}"
         assert f"exercises/{module.id}/{module.posttest}.ipynb" in text
+        for form in module.retakes():  # the public site never shows a retake form's items before the attempt
+            assert not [s["id"] for s in posttest_items(module, form) if s["prompt"].strip() in text], form
+            assert form.assignment not in text and form.posttest not in text, form
     assert "Nbgrader > Assignment List" in text and "Assignments* tab" not in text
     # The samples include distressing vignettes: the page carries the same short content note (facts 6b).
     page = (ROOT / "course" / "posttests.qmd").read_text("utf-8")
@@ -269,27 +336,29 @@ def test_posttest_page_shows_a_few_samples_and_how_to_submit():
             assert json.dumps(key) not in text, item_id
 
 
-@pytest.mark.parametrize("module", COURSE.modules, ids=lambda m: m.id)
-def test_post_test_introduction_states_the_real_item_count_and_points(module: course_model.Module):
-    first = nbformat.read(COURSE.source(module, module.posttest), as_version=4).cells[0].source.replace("\n", " ")
+@pytest.mark.parametrize(("module", "form"), FORMS, ids=form_id)
+def test_post_test_introduction_states_the_real_item_count_and_points(module: course_model.Module,
+                                                                     form: course_model.Form):
+    first = nbformat.read(COURSE.form_source(form), as_version=4).cells[0].source.replace("\n", " ")
     stated = re.search(r"(\d+) items worth (\d+(?:\.\d+)?) points?( each)?", first)
-    items = posttest_items(module)
+    items = posttest_items(module, form)
     assert stated, f"{module.id}: the introduction does not say how many items and points"
     assert int(stated[1]) == len(items), stated[0]
     total = sum(s["points"] for s in items)
     assert float(stated[2]) * (len(items) if stated[3] else 1) == total, stated[0]
 
 
-@pytest.mark.parametrize("module", COURSE.modules, ids=lambda m: m.id)
-def test_every_graded_post_test_item_has_a_rationale_kept_out_of_the_release(module: course_model.Module):
+@pytest.mark.parametrize(("module", "form"), FORMS, ids=form_id)
+def test_every_graded_post_test_item_has_a_rationale_kept_out_of_the_release(module: course_model.Module,
+                                                                            form: course_model.Form):
     """Feedback after grading shows why (issue 10); the reason can give the key away, so it lives in hidden tests."""
-    for cell in nbformat.read(COURSE.source(module, module.posttest), as_version=4).cells:
+    for cell in nbformat.read(COURSE.form_source(form), as_version=4).cells:
         spec = cells.item_spec(cell.source) if cell.cell_type == "code" else None
         if spec and spec["kind"] != "text":
             hidden = cell.source.split("### BEGIN HIDDEN TESTS", 1)[-1]
             why = " ".join(line[12:] for line in hidden.splitlines() if line.startswith("# Rationale:"))
             assert len(why.split()) >= 15, f"{spec['id']}: rationale too short or missing"
-    released = COURSE.release(module, module.posttest).read_text("utf-8")
+    released = COURSE.form_release(form).read_text("utf-8")
     assert "# Rationale:" not in released and "BEGIN HIDDEN TESTS" not in released
 
 

@@ -51,10 +51,11 @@ def count_words(text: str, words: tuple[str, ...]) -> int:
 Item = tuple[dict[str, Any], Any]  # (spec, key)
 
 
-def items_of(module: course_model.Module, notebook: str) -> list[Item]:
+def items_of(module: course_model.Module, notebook: str, form: course_model.Form | None = None) -> list[Item]:
     """Every item of a source notebook with its key (hidden test for assessments, answer for practice)."""
     found = []
-    for cell in nbformat.read(COURSE.source(module, notebook), as_version=4).cells:
+    path = COURSE.form_source(form) if form else COURSE.source(module, notebook)
+    for cell in nbformat.read(path, as_version=4).cells:
         spec = cells.item_spec(cell.source) if cell.cell_type == "code" else None
         if spec:
             key = cells.keys(cell.source).get(spec["id"], spec.get("answer"))
@@ -63,10 +64,12 @@ def items_of(module: course_model.Module, notebook: str) -> list[Item]:
 
 
 def sets() -> list[tuple[str, list[Item], float]]:
-    """(set name, items, limit) for every post-test and practice set of the course."""
+    """(set name, items, limit) for every post-test form and practice set of the course (form A is <module>.post)."""
     found = []
     for module in COURSE.modules:
         found.append((f"{module.id}.post", items_of(module, module.posttest), POSTTEST_LIMIT))
+        for form in module.retakes():
+            found.append((f"{module.id}.post-{form.name}", items_of(module, form.posttest, form), POSTTEST_LIMIT))
         practice = [item for name in module.practice for item in items_of(module, name)]
         for set_id in dict.fromkeys(spec["id"].split(".")[1] for spec, _ in practice):
             chosen = [item for item in practice if item[0]["id"].split(".")[1] == set_id]
@@ -209,7 +212,9 @@ def test_surface_strategies_do_not_pass(name: str, items: list[Item], limit: flo
 def test_every_set_is_checked():
     names = {name for name, _, _ in SETS}
     assert all(f"{m.id}.post" in names for m in COURSE.modules)
-    assert sum(1 for name in names if not name.endswith(".post")) >= 2 * len(COURSE.modules)
+    assert all(f"{m.id}.post-{f.name}" in names for m in COURSE.modules for f in m.retakes())
+    assert all(len(m.retakes()) >= 1 for m in COURSE.modules), "every post-test has a second form (issue 11)"
+    assert sum(1 for name in names if ".post" not in name) >= 2 * len(COURSE.modules)
     assert FAILING_BEFORE <= names
 
 

@@ -56,7 +56,8 @@ def cmd_release(args: argparse.Namespace) -> int:
 
     root = course_model.find_root(args.root)
     check_config(root)
-    steps = _setup_errors(lambda: release.release(root, _modules(root, args.modules), exchange=args.exchange))
+    steps = _setup_errors(lambda: release.release(root, _modules(root, args.modules, every_retake=True),
+                                                          exchange=args.exchange))
     for step in steps:
         if step.ok:
             done = "generated in exercises/" if step.step == "generate_assignment" else "released to the exchange"
@@ -95,12 +96,17 @@ def cmd_start(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
-def _modules(root: Path, chosen: list[str]) -> list[str]:
-    known = [m.id for m in course_model.load(root).modules]
+def _modules(root: Path, chosen: list[str], *, every_retake: bool = False) -> list[str]:
+    """The assignments named, else the modules and the retake forms (every one, or those released to someone)."""
+    from .instructor.retakes import retakes_in_use
+
+    course = course_model.load(root)  # modules, then each post-test's retake forms (their own assignments)
+    known = [m.id for m in course.modules] + list(course.retake_assignments())
     unknown = [m for m in chosen if m not in known]
     if unknown:
         raise SystemExit(f"error: unknown module {', '.join(unknown)} (modules: {', '.join(known)})")
-    return chosen or known
+    retakes = list(course.retake_assignments()) if every_retake else retakes_in_use(root)
+    return chosen or [m.id for m in course.modules] + retakes
 
 
 def _progress(args: argparse.Namespace) -> bool | None:
@@ -271,6 +277,45 @@ def cmd_certificates(args: argparse.Namespace) -> int:
     return 1 if done.undated else 0
 
 
+def cmd_retake(args: argparse.Namespace) -> int:
+    """Release a post-test's next unseen form to learners who failed it and have attempts left (only to them)."""
+    from .instructor import attempts, retakes
+
+    root = course_model.find_root(args.root)
+    check_config(root)
+    try:
+        results = retakes.release_retake(root, args.module, args.learners)
+    except attempts.PolicyError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    for result in results:
+        stream = sys.stdout if result.ok else sys.stderr
+        print(result.message if result.ok else f"REFUSED {result.message}", file=stream)
+    return 0 if all(r.ok for r in results) else 1
+
+
+def cmd_attempts(args: argparse.Namespace) -> int:
+    """Each learner's post-test attempts (form, score, date, counted or not), and the review list after a fail."""
+    from .instructor import attempts
+
+    root = course_model.find_root(args.root)
+    try:
+        found = attempts.load(root)
+    except attempts.PolicyError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    for learner, modules in found.items():
+        for module, state in modules.items():
+            if not state.attempts:
+                continue
+            print(f"{learner} {module}: {state.status}: {state.summary()}")
+            if state.message:
+                print(f"  {state.message}")
+            for missed in state.review:
+                print(f"  review {missed.objective}: {'; '.join(missed.sections + missed.practice)}")
+    return 0
+
+
 def cmd_gradebook(args: argparse.Namespace) -> int:
     """Back up nbgrader's gradebook (at its configured database URL) to one file, or restore it from one."""
     from .instructor import backup, configuration
@@ -351,6 +396,11 @@ def main(argv: list[str] | None = None) -> int:
     report = sub.add_parser("report", help="gradebook report: HTML with figures, CSV tables, LMS export")
     report.add_argument("--out", type=Path, default=None, help="folder (default: reports/)")
 
+    retake = sub.add_parser("retake", help="release a post-test's next form (B) to learners who may retake it")
+    retake.add_argument("module", help="module id, e.g. m1-trust")
+    retake.add_argument("learners", nargs="+", help="learner ids")
+    sub.add_parser("attempts", help="every learner's post-test attempts and which one counts")
+
     certs = sub.add_parser("certificates", help="certificates (PDF, signed badge, site verification data) for "
                            "learners who passed every module")
     certs.add_argument("--out", type=Path, default=None, help="folder (default: certificates/)")
@@ -373,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     commands = {"check": cmd_check, "release": cmd_release, "start": cmd_start, "collect": cmd_collect,
                 "grade": cmd_grade, "feedback": cmd_feedback, "report": cmd_report, "certificates": cmd_certificates,
-                "gradebook": cmd_gradebook}
+                "gradebook": cmd_gradebook, "retake": cmd_retake, "attempts": cmd_attempts}
     return commands[args.command](args)
 
 

@@ -10,6 +10,17 @@ import yaml
 
 
 @dataclass(frozen=True)
+class Form:
+    """One parallel form of a module's post-test. Form A is the module's own assignment (folder = module id);
+    later forms (``forms:`` in course/modules/<id>.yml) are nbgrader assignments of their own, released only to
+    learners who retake the post-test (README, "Attempts and retakes")."""
+
+    name: str  # "A", "B", ...
+    assignment: str  # nbgrader assignment id (folder of solutions/ and exercises/)
+    posttest: str  # notebook name, without .ipynb
+
+
+@dataclass(frozen=True)
 class Module:
     id: str
     title: str
@@ -19,9 +30,16 @@ class Module:
     posttest: str
     data: str | None = None
     figures: list[str] = field(default_factory=list)
+    forms: list[Form] = field(default_factory=list)  # form A first; empty only for modules built by hand
 
     def notebooks(self) -> list[str]:
+        """The notebooks of the module's own assignment (form A's post-test; retake forms are not counted here,
+        so contact hours and page previews never count a retake form twice)."""
         return [*self.practice, self.posttest, *([self.data] if self.data else [])]
+
+    def retakes(self) -> list[Form]:
+        """The forms after A, each its own nbgrader assignment."""
+        return [form for form in self.forms if form.assignment != self.id]
 
 
 @dataclass(frozen=True)
@@ -39,6 +57,16 @@ class Course:
 
     def release(self, module: Module, notebook: str) -> Path:
         return self.root / "exercises" / module.id / f"{notebook}.ipynb"
+
+    def form_source(self, form: Form) -> Path:
+        return self.root / "solutions" / form.assignment / f"{form.posttest}.ipynb"
+
+    def form_release(self, form: Form) -> Path:
+        return self.root / "exercises" / form.assignment / f"{form.posttest}.ipynb"
+
+    def retake_assignments(self) -> dict[str, tuple[Module, Form]]:
+        """Retake assignment id -> (module, form)."""
+        return {form.assignment: (module, form) for module in self.modules for form in module.retakes()}
 
     @property
     def contact_hours(self) -> float:
@@ -61,9 +89,12 @@ def load(root: Path | None = None) -> Course:
     for module_id in raw["modules"]:
         data = yaml.safe_load((root / "course" / "modules" / f"{module_id}.yml").read_text("utf-8"))
         notebooks = data["notebooks"]
+        forms = [Form("A", module_id, notebooks["posttest"])]
+        forms += [Form(str(name), spec["assignment"], spec["posttest"])
+                  for name, spec in (data.get("forms") or {}).items()]
         modules.append(Module(id=data["id"], title=data["title"], contact_hours=float(data["contact_hours"]),
                               objectives=dict(data["objectives"]), practice=list(notebooks["practice"]),
                               posttest=notebooks["posttest"], data=notebooks.get("data"),
-                              figures=list(data.get("figures", []))))
+                              figures=list(data.get("figures", [])), forms=forms))
     return Course(root=root, title=raw["title"], pass_mark=float(raw["pass_mark"]), delivery=raw["delivery"],
                   provider=dict(raw["provider"]), modules=modules, raw=raw)

@@ -247,7 +247,10 @@ class ItemFeedback(NbGraderPreprocessor):
         except (OSError, KeyError, FileNotFoundError):
             return nb, resources
         module = next((m for m in course.modules if m.id == info["assignment"]), None)
-        if module is None or info["notebook"] != module.posttest:
+        form = next((f for m in course.modules for f in m.forms if f.assignment == info["assignment"]), None)
+        if module is None and form is not None:  # a retake form (its own assignment): feedback as for form A
+            module = course.retake_assignments()[info["assignment"]][0]
+        if module is None or form is None or info["notebook"] != form.posttest:
             return nb, resources
         earned: dict[str, float] = {}
         points: dict[str, float] = {}

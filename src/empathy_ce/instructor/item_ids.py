@@ -29,8 +29,9 @@ def places(course: course_model.Course) -> dict[str, list[Place]]:
     """Every item id in the course's source notebooks (solutions/), with every place it is defined."""
     found: dict[str, list[Place]] = {}
     for module in course.modules:
-        for name in module.notebooks():
-            path = course.source(module, name)
+        notebooks = [(name, course.source(module, name)) for name in module.notebooks()]
+        notebooks += [(form.posttest, course.form_source(form)) for form in module.retakes()]  # form B, C, ...
+        for name, path in notebooks:
             if not path.exists():
                 continue
             nb = nbformat.read(path, as_version=4)

@@ -61,10 +61,11 @@ def release(root: Path, modules: list[str], *, exchange: bool = False) -> list[S
     if problems:  # every module's answers and grades are keyed by item id: release none of them
         raise configuration.SetupError("nothing released: " + " ".join(problems))
     config = configuration.load(root)
+    retakes = course_model.load(root).retake_assignments()  # released per learner only (retakes.release_retake)
     results = []
     for module in modules:
         step = generate(config, module)
         results.append(step)
-        if step.ok and exchange:
+        if step.ok and exchange and module not in retakes:
             results.append(to_exchange(config, module))
     return results
