@@ -101,12 +101,25 @@ def count_words(text: str, words: tuple[str, ...]) -> int:
 
 def surface_strategies() -> dict[str, Callable[[list[Reply]], list[Reply]]]:
     """Ways to pick a reply without reading the client (by length, position, hedges or absolute words, as in
-    tests/test_testwise.py); each returns the replies it cannot tell apart."""
+    tests/test_testwise.py; by the second-longest reply, by the phrases empathic replies tend to use, or by
+    always picking a reflection); each returns the replies it cannot tell apart."""
     def most(measure: Callable[[Reply], float]) -> Callable[[list[Reply]], list[Reply]]:
         return lambda rs: [r for r in rs if measure(r) == max(map(measure, rs))]
 
+    def second_longest(rs: list[Reply]) -> list[Reply]:
+        lengths = sorted({len(r["text"]) for r in rs}, reverse=True)
+        return [r for r in rs if len(r["text"]) == lengths[min(1, len(lengths) - 1)]]
+
+    def containing(words: tuple[str, ...]) -> Callable[[list[Reply]], list[Reply]]:
+        # The phrases of empathic replies ("It sounds like...", "it makes sense..."); no such reply: a guess.
+        return lambda rs: [r for r in rs if any(w in r["text"].lower() for w in words)] or rs
+
     found = {
         "longest": most(lambda r: len(r["text"])),
+        "second-longest": second_longest,
+        "keyword ('sounds' / 'makes sense')": containing(("sounds", "makes sense")),
+        # A learner who can tell a reflection by its form ("You...", "It sounds...") and always picks one.
+        "reflection": lambda rs: [r for r in rs if r["code"] in ("simple-reflection", "complex-reflection")] or rs,
         "shortest": most(lambda r: -len(r["text"])),
         "most hedged": most(lambda r: count_words(r["text"], HEDGES)),
         "fewest absolutes": most(lambda r: -count_words(r["text"], ABSOLUTES)),
