@@ -124,12 +124,12 @@ def test_the_profile_codes_the_replies_and_sets_them_beside_the_miti_thresholds(
 
 
 def test_the_profile_of_a_question_heavy_path_is_below_the_thresholds() -> None:
-    # Lucía: closed question, closed question, open question: no reflections at all.
-    result = profile.profile(PRACTICE, ["d", "a", "c"])
+    # Lucía: advice, closed question, open question: no reflections at all.
+    result = profile.profile(PRACTICE, ["a", "a", "c"])
     rq, cr = result["measures"]
     assert (rq["value"], rq["band"]) == (0.0, "below fair")
     assert (cr["value"], cr["band"]) == (None, "not computed")
-    assert result["counts"] == {"open-question": 1, "closed-question": 2}
+    assert result["counts"] == {"open-question": 1, "closed-question": 1, "premature-advice": 1}
 
 
 def test_reflections_without_questions_are_above_any_ratio_threshold() -> None:
