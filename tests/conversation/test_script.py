@@ -44,6 +44,9 @@ def test_the_course_has_the_four_conversations_the_issue_asks_for() -> None:
     assert len(set(names)) == len(names), "each conversation has a different client"
     items = "\n".join(p.read_text("utf-8") for p in (ROOT / "solutions").rglob("*.ipynb"))
     assert not set(names) & set(re.findall(r"\*\*Client\*\* \(([^,]+),", items)), "and none from the items"
+    # Nor any name an item uses elsewhere (a "Samuel" in a Module 4 scenario clashed with a conversation's client).
+    pages = items + "\n".join(p.read_text("utf-8") for p in (ROOT / "course").glob("*.qmd"))
+    assert not [n for n in names if re.search(rf"\b{n}\b", pages)], "a client's name is used in an item or page"
     for item in conversations().values():
         module = next(m for m in COURSE.modules if m.id == script.module_of(item))
         assert item["objective"] in module.objectives
