@@ -11,24 +11,24 @@ GRADED = script.load_all(ROOT)["m3-cultivation.post.conversation"]
 
 def test_per_turn_counts_choices_and_marks_where_the_group_split() -> None:
     paths = {
-        "ana": ["a", "b", "c"],        # expert
-        "ben": ["a", "b", "b"],        # same two turns, then a different reply
-        "cy": ["c", "a", "c"],         # a misstep, then brought back
-        "dee": ["a"],                  # stopped after one turn
+        "ana": ["c", "b", "b"],        # expert
+        "ben": ["c", "b", "d"],        # same two turns, then a different reply
+        "cy": ["a", "a", "b"],         # a misstep, then brought back
+        "dee": ["c"],                  # stopped after one turn
         "eli": None,                   # unanswered
-        "fay": ["a", "zz"],            # tampered
+        "fay": ["c", "zz"],            # tampered
     }
     view = analysis.per_turn(GRADED, paths)
     first, *rest = view["turns"]
-    assert (first["turn"], first["node"], first["learners"]) == (1, "t1", ["ana", "ben", "cy", "dee"])
-    assert {r["key"]: r["learners"] for r in first["replies"]} == {"a": ["ana", "ben", "dee"], "b": [],
-                                                                   "c": ["cy"], "d": []}
+    assert (first["turn"], first["node"], first["learners"]) == (1, "n1", ["ana", "ben", "cy", "dee"])
+    assert {r["key"]: r["learners"] for r in first["replies"]} == {"a": ["cy"], "b": [],
+                                                                   "c": ["ana", "ben", "dee"], "d": []}
     assert first["diverged"]
     by_node = {(row["turn"], row["node"]): row for row in rest}
-    assert set(by_node) == {(2, "t2-open"), (2, "t2-closed"), (3, "t3-open")}
-    assert not by_node[(2, "t2-open")]["diverged"]          # ana and ben both chose b
-    assert by_node[(3, "t3-open")]["diverged"]              # ana c, ben b, cy c
-    assert by_node[(2, "t2-closed")]["learners"] == ["cy"]
+    assert set(by_node) == {(2, "n2b"), (2, "n2a"), (3, "n3a")}
+    assert not by_node[(2, "n2b")]["diverged"]              # ana and ben both chose b
+    assert by_node[(3, "n3a")]["diverged"]                  # ana b, ben d, cy b
+    assert by_node[(2, "n2a")]["learners"] == ["cy"]
     assert view["unanswered"] == ["eli"]
     assert list(view["invalid"]) == ["fay"] and 'turn 2: "zz" is not one of the replies' in view["invalid"]["fay"]
     assert all("fay" not in row["learners"] for row in view["turns"])

@@ -1,7 +1,8 @@
 """Paths through a conversation: validation, the scoring rule, the profile, and the learner-facing split.
 
 Numbers are worked by hand from the graded conversation (course/conversations/m3-cultivation.post.conversation.yml,
-3 points, three turns): a rating r scores (r - 1) / 4, and the expert path a b c (ratings 5, 5, 5) has mean 1.
+3 points, three turns): a rating r scores (r - 1) / 4, and the expert path c b b (ratings 4, 5, 5) has mean 2.75 / 3,
+the best any path reaches; a finished path earns 3 points times its mean over that.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ PRACTICE = COURSE["m3-cultivation.conv.lucia"]
 
 
 @pytest.mark.parametrize(("path", "expected"), [
-    (["a", "b", "c"], 3.0),      # best: the expert path, ratings 5 5 5
-    (["b", "c", "a"], 0.25),     # worst: ratings 1 1 2 -> (0 + 0 + .25) / 3 = .0833 of 3 points
-    (["d", "b", "b"], 2.25),     # mixed: 3 5 4 -> (.5 + 1 + .75) / 3 = .75
-    (["c", "a", "c"], 2.0),      # brought back after a misstep: 2 4 5 -> (.25 + .75 + 1) / 3
-    (["a"], 1.0),                # unfinished: 1 / (1 + the 2 turns still to go) = 1/3
-    (["a", "b"], 2.0),           # unfinished: (1 + 1) / 3
+    (["c", "b", "b"], 3.0),      # best: the expert path, ratings 4 5 5 -> .75 + 1 + 1 = 2.75
+    (["a", "c", "d"], 0.0),      # worst: ratings 1 1 1
+    (["b", "d", "a"], 3 * .25 / 2.75),    # nearly worst: 1 1 2
+    (["d", "c", "d"], 3 * 1.75 / 2.75),   # mixed: 3 3 4 -> .5 + .5 + .75
+    (["b", "a", "d"], 3 * 1.5 / 2.75),    # brought back after a misstep: 1 4 4 -> 0 + .75 + .75
+    (["c"], 3 * .75 / 2.75),     # unfinished: the 2 turns still to go count 0
+    (["c", "b"], 3 * 1.75 / 2.75),        # unfinished: .75 + 1, and 0 for the last turn
     (None, 0.0),                 # unanswered
     ([], 0.0),                   # unanswered
 ])
@@ -74,7 +76,7 @@ def test_stopping_early_never_earns_more_than_finishing(cid: str) -> None:
     ({"1": "a"}, "must be a list of reply keys, one per turn, got an object"),
     (7, "must be a list of reply keys, one per turn, got a number"),
     (["z"], 'turn 1: "z" is not one of the replies at this point (a, b, c, d)'),
-    (["b", "d"], 'turn 2: "d" is not one of the replies at this point (a, b, c)'),   # d exists at turn 1 only
+    (["c", "e"], 'turn 2: "e" is not one of the replies at this point (a, b, c, d)'),
     (["a", None, "c"], "turn 2: expected a reply key, got null (a path cannot skip a turn)"),
     ([1, 2, 3], "turn 1: expected a reply key, got 1"),
     ([True], "turn 1: expected a reply key, got true"),
@@ -98,35 +100,36 @@ def test_a_reply_after_the_conversation_ended_is_rejected() -> None:
 
 
 def test_a_valid_path_is_returned_unchanged_and_walks_to_its_line() -> None:
-    assert paths.check_path(GRADED, ["d", "b", "b"]) == ["d", "b", "b"]
-    steps = paths.walk(GRADED, ["d", "b", "b"])
-    assert [node for node, _ in steps.turns] == ["t1", "t2-open", "t3-open"]
-    assert steps.last == "end-open" and steps.end
+    assert paths.check_path(GRADED, ["d", "c", "d"]) == ["d", "c", "d"]
+    steps = paths.walk(GRADED, ["d", "c", "d"])
+    assert [node for node, _ in steps.turns] == ["n1", "n2b", "n3a"]
+    assert steps.last == "end2" and steps.end
 
 
 # ---------- the profile ----------
 
 def test_the_profile_codes_the_replies_and_sets_them_beside_the_miti_thresholds() -> None:
-    result = profile.profile(GRADED, ["c", "a", "c"])   # closed question, complex reflection, complex reflection
-    assert [row["code"] for row in result["transcript"]] == ["closed-question", "complex-reflection",
-                                                              "complex-reflection"]
-    assert result["transcript"][0]["client"] == GRADED["nodes"]["t1"]["client"]
-    assert result["finished"] and result["closing"] == GRADED["nodes"]["end-open"]["client"]
+    result = profile.profile(GRADED, ["b", "c", "b"])   # complex reflection, simple reflection, open question
+    assert [row["code"] for row in result["transcript"]] == ["complex-reflection", "simple-reflection",
+                                                              "open-question"]
+    assert result["transcript"][0]["client"] == GRADED["nodes"]["n1"]["client"]
+    assert result["finished"] and result["closing"] == GRADED["nodes"]["end2"]["client"]
     rq, cr = result["measures"]
     assert (rq["measure"], rq["value"], rq["fair"], rq["good"], rq["band"]) == ("R:Q", 2.0, 1.0, 2.0,
                                                                                  "at or above good")
-    assert (cr["measure"], cr["value"], cr["band"]) == ("%CR", 1.0, "at or above good")
+    assert (cr["measure"], cr["value"], cr["band"]) == ("%CR", 0.5, "at or above good")
     assert "training heuristic" in result["caution"] and "not as a verdict" in result["caution"]
+    assert "validating replies" in result["caution"] and "left out of both measures" in result["caution"]
     assert [row["key"] for row in result["expert"]["transcript"]] == GRADED["expert_path"]
 
 
 def test_the_profile_of_a_question_heavy_path_is_below_the_thresholds() -> None:
-    # Lucía: closed question, closed question, open question: no reflections at all.
-    result = profile.profile(PRACTICE, ["d", "a", "c"])
+    # Lucía: advice, closed question, open question: no reflections at all.
+    result = profile.profile(PRACTICE, ["a", "a", "c"])
     rq, cr = result["measures"]
     assert (rq["value"], rq["band"]) == (0.0, "below fair")
     assert (cr["value"], cr["band"]) == (None, "not computed")
-    assert result["counts"] == {"open-question": 1, "closed-question": 2}
+    assert result["counts"] == {"open-question": 1, "closed-question": 1, "premature-advice": 1}
 
 
 def test_reflections_without_questions_are_above_any_ratio_threshold() -> None:
@@ -172,7 +175,7 @@ def test_the_learner_script_has_the_branching_and_no_key(cid: str) -> None:
 
 def test_the_learner_script_is_an_allow_list() -> None:
     item = copy.deepcopy(GRADED)
-    item["nodes"]["t1"]["replies"][0]["secret_score"] = 99   # a field nobody has cleared for learners
+    item["nodes"]["n1"]["replies"][0]["secret_score"] = 99   # a field nobody has cleared for learners
     item["answer"] = ["a", "b", "c"]
     learner = split.learner_script(item)
     assert "secret_score" not in json.dumps(learner) and "answer" not in learner
@@ -200,8 +203,8 @@ def test_a_key_that_does_not_fit_the_script_is_refused() -> None:
     with pytest.raises(ValueError, match=re.escape("the key is for 'm3-cultivation.conv.lucia'")):
         split.join(learner, other)
     broken = copy.deepcopy(key)
-    del broken["replies"]["t2-open"]["d"]
-    with pytest.raises(ValueError, match="node 't2-open' has replies"):
+    del broken["replies"]["n2b"]["d"]
+    with pytest.raises(ValueError, match="node 'n2b' has replies"):
         split.join(learner, broken)
 
 
@@ -217,10 +220,15 @@ def test_the_best_mean_agrees_with_trying_every_path() -> None:
 def layered(turns: int) -> dict[str, Any]:
     """A long script whose lines merge again at every turn: 4 ** turns paths, 2 lines a turn."""
     nodes: dict[str, Any] = {}
+    ends = {"warm": "end1", "cold": "end2"}   # neutral ids, as an assessed conversation needs
+
+    def name(side: str, t: int) -> str:
+        return f"n{t + 1}{'a' if side == 'warm' else 'b'}"
+
     for t in range(turns):
         for side in ("warm", "cold") if t else ("warm",):
-            nxt = (lambda s, t=t: f"{s}{t + 1}") if t + 1 < turns else (lambda s: f"end-{s}")
-            nodes[f"{side}{t}"] = {"client": "...", "replies": [
+            nxt = (lambda s, t=t: name(s, t + 1)) if t + 1 < turns else (lambda s: ends[s])
+            nodes[name(side, t)] = {"client": "...", "replies": [
                 {"key": "a", "text": "x", "code": "complex-reflection", "rating": 5, "feedback": "f", "rationale": "r",
                  "next": nxt("warm")},
                 {"key": "b", "text": "x", "code": "simple-reflection", "rating": 3, "feedback": "f", "rationale": "r",
@@ -230,11 +238,11 @@ def layered(turns: int) -> dict[str, Any]:
                 {"key": "d", "text": "x", "code": "premature-advice", "rating": 1, "feedback": "f", "rationale": "r",
                  "next": nxt("cold")},
             ]}
-    nodes["end-warm"] = {"client": "Thanks.", "end": True}
-    nodes["end-cold"] = {"client": "Bye.", "end": True}
+    nodes["end1"] = {"client": "Thanks.", "end": True}
+    nodes["end2"] = {"client": "Bye.", "end": True}
     return {"id": "m3-cultivation.conv.long", "title": "Long", "mode": "assessment", "objective": "cultivation-3",
             "points": 10, "max_turns": turns, "client": {"name": "Sam", "description": "Sam."}, "setting": "Here.",
-            "start": "warm0", "nodes": nodes, "expert_path": ["a"] * turns}
+            "start": "n1a", "nodes": nodes, "expert_path": ["a"] * turns}
 
 
 def test_scoring_a_long_script_does_not_try_every_path() -> None:
@@ -250,7 +258,7 @@ def test_scoring_a_long_script_does_not_try_every_path() -> None:
 def test_key_strings_list_what_a_released_notebook_must_not_contain() -> None:
     strings = split.key_strings(GRADED)
     assert GRADED["written_turn"]["examples"][0].strip() in strings
-    assert GRADED["nodes"]["t1"]["replies"][0]["rationale"].strip() in strings
+    assert GRADED["nodes"]["n1"]["replies"][0]["rationale"].strip() in strings
     released = "\n".join(texts(split.learner_script(GRADED)))
     assert not [s for s in strings if s in released]
     assert set(strings) <= {t.strip() for t in texts(GRADED)}

@@ -18,7 +18,7 @@ import yaml
 from conftest import ROOT
 
 from empathy_ce import course as course_model
-from empathy_ce.conversation import graph, script
+from empathy_ce.conversation import graph, script, split
 from empathy_ce.conversation import path as paths
 from empathy_ce.conversation.script import CODES, ScriptError
 
@@ -44,6 +44,9 @@ def test_the_course_has_the_four_conversations_the_issue_asks_for() -> None:
     assert len(set(names)) == len(names), "each conversation has a different client"
     items = "\n".join(p.read_text("utf-8") for p in (ROOT / "solutions").rglob("*.ipynb"))
     assert not set(names) & set(re.findall(r"\*\*Client\*\* \(([^,]+),", items)), "and none from the items"
+    # Nor any name an item uses elsewhere (a "Samuel" in a Module 4 scenario clashed with a conversation's client).
+    pages = items + "\n".join(p.read_text("utf-8") for p in (ROOT / "course").glob("*.qmd"))
+    assert not [n for n in names if re.search(rf"\b{n}\b", pages)], "a client's name is used in an item or page"
     for item in conversations().values():
         module = next(m for m in COURSE.modules if m.id == script.module_of(item))
         assert item["objective"] in module.objectives
@@ -101,12 +104,25 @@ def count_words(text: str, words: tuple[str, ...]) -> int:
 
 def surface_strategies() -> dict[str, Callable[[list[Reply]], list[Reply]]]:
     """Ways to pick a reply without reading the client (by length, position, hedges or absolute words, as in
-    tests/test_testwise.py); each returns the replies it cannot tell apart."""
+    tests/test_testwise.py; by the second-longest reply, by the phrases empathic replies tend to use, or by
+    always picking a reflection); each returns the replies it cannot tell apart."""
     def most(measure: Callable[[Reply], float]) -> Callable[[list[Reply]], list[Reply]]:
         return lambda rs: [r for r in rs if measure(r) == max(map(measure, rs))]
 
+    def second_longest(rs: list[Reply]) -> list[Reply]:
+        lengths = sorted({len(r["text"]) for r in rs}, reverse=True)
+        return [r for r in rs if len(r["text"]) == lengths[min(1, len(lengths) - 1)]]
+
+    def containing(words: tuple[str, ...]) -> Callable[[list[Reply]], list[Reply]]:
+        # The phrases of empathic replies ("It sounds like...", "it makes sense..."); no such reply: a guess.
+        return lambda rs: [r for r in rs if any(w in r["text"].lower() for w in words)] or rs
+
     found = {
         "longest": most(lambda r: len(r["text"])),
+        "second-longest": second_longest,
+        "keyword ('sounds' / 'makes sense')": containing(("sounds", "makes sense")),
+        # A learner who can tell a reflection by its form ("You...", "It sounds...") and always picks one.
+        "reflection": lambda rs: [r for r in rs if r["code"] in ("simple-reflection", "complex-reflection")] or rs,
         "shortest": most(lambda r: -len(r["text"])),
         "most hedged": most(lambda r: count_words(r["text"], HEDGES)),
         "fewest absolutes": most(lambda r: -count_words(r["text"], ABSOLUTES)),
@@ -148,16 +164,38 @@ def test_rationales_cite_known_references_and_quote_no_statistics() -> None:
     assert cited, "at least one rationale cites its source"
 
 
+INACCURATE = "An inaccurate reflection"   # how a rationale marks a reflection that mislabels or over-reaches
+
+
 def test_ratings_match_the_scale_meaning_for_the_clear_cases() -> None:
     """Advice or reassurance given too early and judging replies never rate above level 2; complex
-    reflections and validation never below 3 (the course's rating items use the scale this way)."""
+    reflections and validation never below 3 (the course's rating items use the scale this way), unless the
+    rationale marks the reflection as inaccurate: a reflection in form that mislabels or over-reads the feeling."""
     for item in conversations().values():
         for node in item["nodes"].values():
             for r in node.get("replies", []):
                 if r["code"] in ("premature-advice", "self-focused-or-judging"):
                     assert r["rating"] <= 2, (item["id"], r["key"], r["text"])
-                if r["code"] in ("complex-reflection", "validation"):
+                if r["code"] == "validation" or (r["code"] == "complex-reflection"
+                                                 and not r["rationale"].startswith(INACCURATE)):
                     assert r["rating"] >= 3, (item["id"], r["key"], r["text"])
+                if r["rationale"].startswith(INACCURATE):
+                    assert r["code"] in ("simple-reflection", "complex-reflection") and r["rating"] <= 2, r["text"]
+
+
+def test_every_conversation_has_an_inaccurate_reflection_among_its_distractors() -> None:
+    """Otherwise "always pick the reflection" works: a distractor must look like a reflection and miss."""
+    for item in conversations().values():
+        wrong = [r for n in item["nodes"].values() for r in n.get("replies", [])
+                 if r["code"].endswith("reflection") and r["rating"] <= 2]
+        assert wrong and all(r["rationale"].startswith(INACCURATE) for r in wrong), item["id"]
+
+
+def test_every_conversation_has_a_content_note_with_the_course_distress_pointers() -> None:
+    for item in conversations().values():
+        note = item.get("content_note", "")
+        assert "988" in note and "findahelpline.com" in note, item["id"]
+        assert "content_note" in split.learner_script(item), "the note is shown, also in assessment mode"
 
 
 # ---------- broken scripts: each refusal ----------
@@ -347,3 +385,37 @@ def test_the_schema_and_front_end_rule_ship_in_the_wheel() -> None:
 
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["package-data"]
     assert {"schema.json", "path.js"} <= set(declared.get("empathy_ce.conversation", []))
+
+
+def test_an_assessed_conversation_with_telling_node_ids_is_refused(tmp_path: Path) -> None:
+    """The branching is released in assessment mode: "warm" / "cold" would tell a learner which replies are good."""
+    data = valid()
+    data.update(mode="assessment", points=2, id="m3-cultivation.post.fixture")
+    message = str(load_broken(tmp_path, data))
+    assert 'nodes "start", "middle", "cold", "warm", "done" are not neutral ids' in message
+    renamed = {"start": "n1", "middle": "n2a", "cold": "n2b", "warm": "end1", "done": "end2"}
+    data["start"] = "n1"
+    data["nodes"] = {renamed[k]: v for k, v in data["nodes"].items()}
+    for node in data["nodes"].values():
+        for r in node.get("replies", []):
+            r["next"] = renamed[r["next"]]
+    file = tmp_path / f"{data['id']}.yml"
+    file.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
+    assert script.load(file)["start"] == "n1"
+
+
+def test_a_written_turn_objective_outside_the_module_is_refused(tmp_path: Path) -> None:
+    data = valid()
+    data["written_turn"] = {"node": "start", "objective": "cultivation-9", "prompt": "Write.",
+                            "examples": ["One.", "Two."]}
+    file = tmp_path / f"{data['id']}.yml"
+    file.write_text(yaml.safe_dump(data), "utf-8")
+    with pytest.raises(ScriptError, match='objective "cultivation-9" is not one of the module'):
+        script.check(yaml.safe_load(file.read_text()), str(file), objectives=["cultivation-3"])
+
+
+def test_the_graded_written_turn_assesses_composing_a_reflection_and_is_locked_before_the_choices() -> None:
+    graded = conversations()["m3-cultivation.post.conversation"]
+    assert graded["written_turn"]["objective"] == "cultivation-2"
+    released = split.learner_script(graded)["written_turn"]
+    assert released["locked_before_choices"] is True and released["objective"] == "cultivation-2"

@@ -19,7 +19,9 @@ THRESHOLDS = {"R:Q": (1.0, 2.0), "%CR": (0.40, 0.50)}  # (fair, good), MITI 4.2.
 CAUTION = ("The MITI 4 manual proposes these thresholds for a coded 20-minute segment of a real session, as expert "
            "judgments that do not yet rest on normative or validity evidence [@moyers2014]. A few scripted turns "
            "are far from that: use the comparison as a training heuristic for reflecting on your replies, not as "
-           "a verdict on your skill.")
+           "a verdict on your skill. Only replies coded as reflections count as reflections here: validating "
+           "replies, which also give back what the client feels and would often be coded as reflections in a "
+           "full session, are left out of both measures, so the measures may understate how much you reflected.")
 
 
 def transcript(script: dict[str, Any], path: list[str] | None) -> list[dict[str, Any]]:

@@ -5,7 +5,8 @@ line. The check refuses, in plain words naming the file, node and reply: a reply
 feedback, rationale or next line; a line that is neither an end nor followed by replies (a dead end); a line no
 path reaches; a loop (with no exit it traps the learner, with one it lets a path run past the limit); a path
 longer than ``max_turns``; an expert path that is not a complete path or scores below the best one; a written
-turn that some paths never reach. Pure Python, no Jupyter: the same check runs in tests and in tooling.
+turn that some paths never reach; in an assessed conversation, node ids that are not neutral. Pure Python, no
+Jupyter: the same check runs in tests and in tooling.
 """
 
 from __future__ import annotations
@@ -136,6 +137,22 @@ def _graph_problems(data: dict[str, Any]) -> list[str]:
     return problems
 
 
+# In assessment mode the branching is released, so node ids must not say how the client is doing ("t2-open"):
+# n1, n2a, n2b, ... for lines, end1, end2, ... for endings.
+NEUTRAL_ID = re.compile(r"^(n[0-9]+[a-z]?|end[0-9]+)$")
+
+
+def _neutral_id_problems(data: dict[str, Any]) -> list[str]:
+    if data["mode"] != "assessment":
+        return []
+    leaky = [name for name in data["nodes"] if not NEUTRAL_ID.match(name)]
+    if not leaky:
+        return []
+    named = ", ".join(f'"{n}"' for n in leaky)
+    return [f"nodes {named} are not neutral ids: in an assessed conversation the branching is released, so name "
+            "lines n1, n2a, n2b, ... and endings end1, end2, ... (an id must not reveal how the client responds)"]
+
+
 def _written_problems(data: dict[str, Any]) -> list[str]:
     written = data.get("written_turn")
     if not written:
@@ -195,7 +212,8 @@ def check(data: Any, source: str = "conversation", objectives: Iterable[str] | N
                         f'"{data["id"]}.yml"')
     if objectives is not None:
         known = set(objectives)
-        for objective in [data["objective"], *data.get("also_practices", [])]:
+        written_objective = [data["written_turn"]["objective"]] if "objective" in data.get("written_turn", {}) else []
+        for objective in [data["objective"], *data.get("also_practices", []), *written_objective]:
             if objective not in known:
                 problems.append(f'objective "{objective}" is not one of the module\'s objectives '
                                 f'({", ".join(sorted(known))})')
@@ -207,6 +225,7 @@ def check(data: Any, source: str = "conversation", objectives: Iterable[str] | N
                     if key not in known_keys:
                         problems.append(f'node "{name}", reply "{reply["key"]}": cites @{key}, which is not in '
                                         "course/references.bib")
+    problems += _neutral_id_problems(data)
     graph = _graph_problems(data)
     problems += graph
     if not graph:

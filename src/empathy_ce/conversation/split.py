@@ -12,11 +12,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-SCRIPT_FIELDS = ("id", "title", "mode", "objective", "also_practices", "points", "max_turns", "client", "setting",
-                 "start")
+SCRIPT_FIELDS = ("id", "title", "mode", "objective", "also_practices", "points", "max_turns", "content_note", "client",
+                 "setting", "start")
 NODE_FIELDS = ("client", "note", "end")
 REPLY_FIELDS = ("key", "text", "next")
-WRITTEN_FIELDS = ("node", "prompt", "rubric", "points")  # the rubric is shown, as for any written item
+WRITTEN_FIELDS = ("node", "objective", "prompt", "rubric", "points")  # the rubric is shown, as for any written item
 KEY_FIELDS = ("code", "rating", "feedback", "rationale")
 
 
@@ -32,6 +32,9 @@ def learner_script(script: dict[str, Any]) -> dict[str, Any]:
     if "written_turn" in script:
         out["written_turn"] = {f: copy.deepcopy(script["written_turn"][f]) for f in WRITTEN_FIELDS
                                if f in script["written_turn"]}
+        # The rule of the format, for the front end: the written reply is submitted and locked before the choices
+        # at that line are shown, so no offered reply can model the learner's answer.
+        out["written_turn"]["locked_before_choices"] = True
     return out
 
 
@@ -66,6 +69,7 @@ def join(learner: dict[str, Any], key: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"{learner['id']}: the key has replies for nodes the conversation lacks: {sorted(extra)}")
     script["expert_path"] = list(key["expert_path"])
     if "written_turn" in script:
+        script["written_turn"].pop("locked_before_choices", None)   # added by learner_script, not authored
         script["written_turn"]["examples"] = list(key.get("written_examples", []))
     return script
 
