@@ -10,8 +10,10 @@ import ipywidgets
 import mistune
 import traitlets
 
+from . import kinds
 from .citations import render as cite
 from .items import TEXT_LIMIT
+from .kinds.front import bundle
 
 _markdown = mistune.create_markdown(escape=True)
 _TEXT_FIELDS = ("prompt", "context", "rationale", "example")
@@ -42,7 +44,7 @@ def front_end_spec(spec: dict[str, Any]) -> dict[str, Any]:
         view["scale"] = {**view["scale"], "labels": labels}
     if "rubric" in view:
         view["rubric"] = [{**r, "criterion": markdown(r["criterion"], inline=True)} for r in view["rubric"]]
-    return view
+    return kinds.get(view["kind"]).front_end_view(view, markdown)  # the kind's own text fields
 
 
 def _asset(name: str) -> str:
@@ -52,7 +54,6 @@ def _asset(name: str) -> str:
 class ItemWidget(anywidget.AnyWidget):
     """One exercise item; `answer` holds the learner's choice as stable option keys or a value."""
 
-    _esm = _asset("item.js")
     _css = _asset("item.css")
     spec = traitlets.Dict().tag(sync=True)
     answer = traitlets.Any(None, allow_none=True).tag(sync=True)
@@ -63,6 +64,12 @@ class ItemWidget(anywidget.AnyWidget):
     text_limit = traitlets.Int(TEXT_LIMIT).tag(sync=True)
     # Practice answers travel as messages, never as widget state that a saved notebook could carry (item.js).
     private = traitlets.Bool(False).tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        # The front end with every kind registered now (a kind registered after import included): anywidget
+        # reads _esm when the widget is made.
+        self._esm = bundle()
+        super().__init__(**kwargs)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         # No Python object text in saved notebooks (shown where a notebook is opened untrusted).

@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
 
+from ..kinds import front
+
 ASSETS = "site_libs/empathy-ce"
 HOST = "host.js"
 SKIP_LINK_CLASS = "skip-link"
@@ -63,6 +65,9 @@ def copy_assets(root: Path, out_dir: Path) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     for name, source in sources.items():
         shutil.copyfile(source, dest / name)
+    for name, text in front.site_files().items():  # each item kind's part of the front end, which item.js imports
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        (dest / name).write_text(text, "utf-8")
 
 
 def is_remote(url: str) -> bool:
