@@ -19,7 +19,8 @@ from types import ModuleType
 
 from .base import QUALITIES, InvalidAnswer, ItemError, Kind
 
-__all__ = ["QUALITIES", "InvalidAnswer", "ItemError", "Kind", "all_kinds", "get", "names", "register", "version"]
+__all__ = ["QUALITIES", "InvalidAnswer", "ItemError", "Kind", "all_kinds", "get", "names", "register", "unregister",
+           "version"]
 
 BUILT_IN = (
     "single",
@@ -104,3 +105,12 @@ def version() -> int:
     """Changes whenever the set of kinds changes (for caches of the schema and the front-end bundle)."""
     _load_built_in()
     return _version
+
+
+def unregister(name: str) -> None:
+    """Forget a kind added with register() (tests that add one clean up after themselves)."""
+    global _version
+    if name in BUILT_IN:
+        raise ValueError(f"item kind {name!r} is built in")
+    if _kinds.pop(name, None) is not None:
+        _version += 1
