@@ -53,10 +53,9 @@ def node_scores(tmp_path: Path, cases: list[dict]) -> list:
         pytest.skip("node is not installed, so the front end's scoring cannot be run")
     (tmp_path / "item.mjs").write_text(front.bundle())
     (tmp_path / "cases.json").write_text(json.dumps(cases, allow_nan=False))
-    script = ("import {checkValue, fraction} from './item.mjs'; import fs from 'fs';"
+    script = ("import {checkKey, checkValue, fraction} from './item.mjs'; import fs from 'fs';"
               "const cases = JSON.parse(fs.readFileSync('cases.json'));"
-              "const one = (c) => { try { const key = checkValue(c.spec, c.key);"
-              " if (key === null) return 'invalid';"
+              "const one = (c) => { try { const key = checkKey(c.spec, c.key);"
               " return fraction(c.spec, checkValue(c.spec, c.value), key); } catch (e) { return 'invalid'; } };"
               "console.log(JSON.stringify(cases.map(one)));")
     out = subprocess.run([node, "--input-type=module", "-e", script], cwd=tmp_path, capture_output=True, text=True,

@@ -80,10 +80,7 @@ def validate_item(spec: dict[str, Any]) -> dict[str, Any]:
 
 def check_key(spec: dict[str, Any], key: Any) -> Any:
     """Validate an answer key the same way as a learner's answer, and return it normalised."""
-    value = check_value(spec, key)
-    if value is None:
-        raise InvalidAnswer("a key cannot be empty")
-    return value
+    return kinds.get(spec["kind"]).check_key(spec, key)
 
 
 def check_value(spec: dict[str, Any], value: Any) -> Any:

@@ -56,6 +56,14 @@ class Kind:
         """A non-None answer normalised, None for an empty one (unanswered), or raise InvalidAnswer."""
         raise NotImplementedError
 
+    def check_key(self, spec: dict[str, Any], key: Any) -> Any:
+        """The hidden key normalised, or InvalidAnswer. By default a key is a right answer; a kind whose key has
+        another shape (scores per reply, say) overrides this and its front.js exports checkKey too."""
+        value = self.check_value(spec, key) if key is not None else None
+        if value is None:
+            raise InvalidAnswer("a key cannot be empty")
+        return value
+
     def fraction(self, spec: dict[str, Any], value: Any, key: Any) -> float:
         """The share of the points a checked, non-None answer earns against a checked key, in [0, 1]."""
         raise NotImplementedError
@@ -81,6 +89,21 @@ class Kind:
             parts.append(f"<p>Options: {listed}</p>")
         parts.append(f"<p><strong>Learner's answer:</strong> {html.escape(described)}</p>")
         return parts
+
+    # ------------------------------------------------------------------------------------ the report
+    distractors: ClassVar[bool] = False  # the report counts how many learners chose each choice
+
+    def choices(self, spec: dict[str, Any]) -> list[tuple[str, str]]:
+        """(choice, label) pairs the report counts, in order."""
+        return [(o["key"], o["label"]) for o in spec.get("options", [])]
+
+    def chosen(self, spec: dict[str, Any], value: Any) -> list[str]:
+        """The choices a checked, non-None answer counts for."""
+        return [value] if isinstance(value, str) else list(value)
+
+    def credited(self, spec: dict[str, Any], key: Any) -> set[str]:
+        """The choices the key credits."""
+        return set(key if isinstance(key, list) else [key])
 
     # ------------------------------------------------------------------------------------ the views
     def front_end_view(self, view: dict[str, Any], markdown: Callable[..., str]) -> dict[str, Any]:

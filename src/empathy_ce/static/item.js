@@ -26,6 +26,15 @@ export function checkValue(spec, value) {
   return value === null || value === undefined ? null : kind.check(spec, value);
 }
 
+/** The hidden key normalised, or throws. Mirrors items.check_key (a key is a right answer unless the kind says). */
+export function checkKey(spec, key) {
+  const kind = part(spec.kind);
+  if (kind.checkKey) return kind.checkKey(spec, key);
+  const value = checkValue(spec, key);
+  if (value === null) throw new Error("a key cannot be empty");
+  return value;
+}
+
 /** Fraction of full credit, or null for kinds graded by hand. Mirrors scoring.fraction. */
 export function fraction(spec, value, key) {
   const kind = part(spec.kind);

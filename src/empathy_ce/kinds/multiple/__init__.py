@@ -12,6 +12,7 @@ class Multiple(Kind):
     name = "multiple"
     hint = "Choose every answer that applies."
     uses_options = True
+    distractors = True
 
     def check_value(self, spec: dict[str, Any], value: Any) -> Any:
         return check_keys(spec, value) or None  # nothing chosen is unanswered

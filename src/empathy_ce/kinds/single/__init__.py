@@ -12,6 +12,7 @@ class Single(Kind):
     name = "single"
     hint = "Choose one answer."
     uses_options = True
+    distractors = True
 
     def check_value(self, spec: dict[str, Any], value: Any) -> Any:
         keys = option_keys(spec)
