@@ -36,13 +36,17 @@ def schema() -> dict[str, Any]:
         base = json.loads(files("empathy_ce").joinpath("item.schema.json").read_text("utf-8"))
         every = kinds.all_kinds()
         base["properties"]["kind"] = {**base["properties"]["kind"], "enum": [k.name for k in every]}
+        added: dict[str, set[str]] = {}  # field a kind adds -> the kinds that use it
         for kind in every:
             for name, definition in kind.schema.get("properties", {}).items():
                 known = base["properties"].setdefault(name, copy.deepcopy(definition))
                 if known != definition:
                     raise ItemError(f"item kind {kind.name}: schema property {name!r} differs from its other use")
-            if "then" in kind.schema:
-                base["allOf"].append(_kind_rule(kind.name, kind.schema["then"]))
+                added.setdefault(name, set()).add(kind.name)
+        for kind in every:
+            # A field one kind adds is no field of the others.
+            foreign = [{"not": {"required": [name]}} for name, users in added.items() if kind.name not in users]
+            base["allOf"].append(_kind_rule(kind.name, {"allOf": [kind.schema.get("then", {}), *foreign]}))
         # A practice item of any kind scored by rule carries its key and a rationale, shown as feedback.
         manual = [k.name for k in every if k.manual]
         base["allOf"].append({
