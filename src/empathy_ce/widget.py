@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
 from typing import Any
 
 import anywidget
@@ -13,7 +12,7 @@ import traitlets
 from . import kinds
 from .citations import render as cite
 from .items import TEXT_LIMIT
-from .kinds.front import bundle
+from .kinds.front import bundle, styles
 
 _markdown = mistune.create_markdown(escape=True)
 _TEXT_FIELDS = ("prompt", "context", "rationale", "example")
@@ -47,14 +46,9 @@ def front_end_spec(spec: dict[str, Any]) -> dict[str, Any]:
     return kinds.get(view["kind"]).front_end_view(view, markdown)  # the kind's own text fields
 
 
-def _asset(name: str) -> str:
-    return files("empathy_ce").joinpath("static", name).read_text("utf-8")
-
-
 class ItemWidget(anywidget.AnyWidget):
     """One exercise item; `answer` holds the learner's choice as stable option keys or a value."""
 
-    _css = _asset("item.css")
     spec = traitlets.Dict().tag(sync=True)
     answer = traitlets.Any(None, allow_none=True).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
@@ -66,9 +60,10 @@ class ItemWidget(anywidget.AnyWidget):
     private = traitlets.Bool(False).tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:
-        # The front end with every kind registered now (a kind registered after import included): anywidget
-        # reads _esm when the widget is made.
+        # The front end and styles with every kind registered now (one registered after import included):
+        # anywidget reads _esm and _css when the widget is made.
         self._esm = bundle()
+        self._css = styles()
         super().__init__(**kwargs)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:

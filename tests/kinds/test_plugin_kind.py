@@ -16,7 +16,7 @@ from typing import Any
 import nbformat
 import pytest
 from browser import Visit, browser_fixture, serve_fixture  # noqa: F401 (fixtures)
-from conftest import ROOT
+from conftest import ROOT, SHOTS
 from nbclient import NotebookClient
 
 from empathy_ce import authoring, kinds
@@ -40,6 +40,7 @@ def plugins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The fixture kind installed as a plug-in: its folder on a path, and the one line that registers it."""
     folder = tmp_path_factory.mktemp("plugins")
     shutil.copytree(FIXTURE, folder / "yesno")
+    (folder / "yesno" / "front.css").write_text(".ece-kind-yesno .ece-group { border-left: 4px solid #555; }\n")
     dist = folder / "yesno_kind-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: yesno-kind\nVersion: 0.1\n")
@@ -94,6 +95,8 @@ def test_a_real_kernel_shows_and_scores_it(plugins: Path, tmp_path: Path, monkey
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     esm = [s["state"].get("_esm", "") for s in state.values() if s["state"].get("spec", {}).get("kind") == "yesno"]
     assert esm and '"yesno": (() =>' in esm[0]  # the kernel's widget carries the kind's front end
+    css = [s["state"].get("_css", "") for s in state.values() if s["state"].get("spec", {}).get("kind") == "yesno"]
+    assert ".ece-kind-yesno .ece-group" in css[0]  # and its styles
 
 
 @pytest.mark.parametrize("value", ["yes", "no", "maybe", None])
@@ -134,6 +137,10 @@ def test_the_static_page_runs_it(plugins: Path, tmp_path: Path, serve: Any, brow
         item.get_by_role("button", name="Check answer").click()
         page.wait_for_function("document.querySelector('.ece-verdict').textContent.includes('Correct.')")
         assert any(u.endswith("/site_libs/empathy-ce/kinds/yesno.js") for u in visit.requests)
+        border = item.locator(".ece-group").evaluate("e => getComputedStyle(e).borderLeftWidth")
+        assert border == "4px"  # the kind's front.css, in the site's item.css
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        item.screenshot(path=str(SHOTS / "yesno-static-page.png"))
         assert not visit.off_site() and not visit.errors, (visit.off_site(), visit.errors)
     finally:
         visit.close()

@@ -51,7 +51,7 @@ def test_the_widget_carries_the_bundle_and_the_site_gets_each_part():
     bundle = ItemWidget(spec={"id": "a.b.c", "kind": "single"})._esm
     assert bundle == front.bundle() and front.MARKER not in bundle
     assert front.MARKER in front.core()  # the file the site serves imports the parts instead
-    assert sorted(front.site_files()) == sorted(f"kinds/{n}.js" for n in kinds.names())
+    assert sorted(front.site_files()) == sorted(["item.css", *(f"kinds/{n}.js" for n in kinds.names())])
 
 
 @pytest.mark.parametrize(("change", "message"), [

@@ -48,6 +48,8 @@ def _from_module(module: ModuleType) -> Kind:
             raise FileNotFoundError(f"item kind {kind.name!r}: {folder / file} is missing")
     kind.schema = json.loads((folder / "schema.json").read_text("utf-8"))
     kind.front_end = (folder / "front.js").read_text("utf-8")
+    style = folder / "front.css"  # optional: the kind's own styles, after item.css's
+    kind.style = style.read_text("utf-8") if style.is_file() else ""
     return kind
 
 

@@ -2,7 +2,8 @@
 
 A kind lives in one folder (after PrairieLearn's elements): `__init__.py` defines `KIND`, an instance of a
 `Kind` subclass (validation, scoring, texts, static HTML, preview, sample answers); `schema.json` is its part of
-the item schema; `front.js` is its part of the widget's front end (see `front.py` for the rules it follows).
+the item schema; `front.js` is its part of the widget's front end (see `front.py` for the rules it follows);
+an optional `front.css` adds its styles to item.css.
 The defaults below fit the simplest kinds; a kind overrides what it needs.
 """
 
@@ -43,6 +44,7 @@ class Kind:
     uses_options: ClassVar[bool] = False  # answers are option keys (messages, summaries, the report)
     schema: dict[str, Any]
     front_end: str
+    style: str = ""
 
     # ------------------------------------------------------------------------------------ the contract
     def check_item(self, spec: dict[str, Any]) -> str | None:

@@ -65,8 +65,15 @@ def bundle() -> str:
     return _cache[1]
 
 
+def styles() -> str:
+    """item.css, then each kind's own styles (front.css), for the widget and the site alike."""
+    shared = files("empathy_ce").joinpath("static", "item.css").read_text("utf-8")
+    return "".join([shared, *(f"\n/* item kind {k.name} */\n{k.style}" for k in all_kinds() if k.style)])
+
+
 def site_files() -> dict[str, str]:
-    """File name under the site's asset folder -> content: each kind's part, as the page's item.js imports it."""
+    """File name under the site's asset folder -> content: each kind's part, as the page's item.js imports it,
+    and item.css with the kinds' own styles."""
     for kind in all_kinds():
         exports(kind)
-    return {f"kinds/{kind.name}.js": kind.front_end for kind in all_kinds()}
+    return {"item.css": styles(), **{f"kinds/{kind.name}.js": kind.front_end for kind in all_kinds()}}
