@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from empathy_ce import kinds
 from empathy_ce.items import InvalidAnswer, check_key, check_value, validate_item
 from empathy_ce.kinds import QUALITIES, front
-from empathy_ce.scoring import fraction, points
+from empathy_ce.scoring import fraction, grade_item, points
 
 SPECS = {spec["id"]: spec for spec, _ in golden.ITEMS}
 
@@ -158,3 +158,17 @@ def test_any_stored_value_scores_within_bounds_or_is_rejected(item, value):
         return
     earned = points(spec, checked, key)
     assert 0 <= earned <= spec["points"]
+
+
+def test_grade_item_is_points_after_validation():
+    """The grader's pure entry point: points for a stored answer, InvalidAnswer for one that does not fit."""
+    for spec, key in golden.GRADED.values():
+        kind = kinds.get(spec["kind"])
+        samples = kind.samples(spec, key, random.Random(5))
+        assert grade_item(spec, samples["right"][0], key) == spec["points"]
+        assert grade_item(spec, None, key) == 0
+        with pytest.raises(InvalidAnswer):
+            grade_item(spec, samples["invalid"][0], key)
+    text, _ = golden.ITEMS[5]
+    with pytest.raises(InvalidAnswer, match="key"):
+        grade_item(text, "A reflection.", None)  # a written item has no key: it is graded by hand
