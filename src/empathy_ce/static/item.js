@@ -212,11 +212,11 @@ function draw(model, el, initial, hidden) {
   };
 
   const body = h("div", { class: "ece-body" });
-  // The kind's own part draws its controls into `body` and reports through these.
-  part(spec.kind).render({
+  // The kind's own part draws its controls into `body` and reports through these; it may return a cleanup.
+  const done = part(spec.kind).render({
     spec, practice, uid, which, answer, body, feedback, h, commit, showFeedback, judged, checkButton, labelOf,
     withoutVerdict, choices: (list, multiple) => choiceGroup(spec, uid, answer, list, multiple),
-    textLimit: model.get("text_limit") || 20000,
+    textLimit: model.get("text_limit") || 20000, model,
   });
 
   root.append(body, feedback, status);
@@ -241,6 +241,7 @@ function draw(model, el, initial, hidden) {
   return () => {
     model.off("change:saves", onSaved);
     model.off("change:progress", onProgress);
+    if (typeof done === "function") done();
   };
 }
 
