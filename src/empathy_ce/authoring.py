@@ -42,7 +42,8 @@ def item_source(spec: dict[str, Any], key: Any = None, rationale: str | None = N
     learners see it only in their feedback, after grading.
     """
     spec = validate_item(dict(spec))
-    fields = sorted(spec, key=lambda k: ORDER.index(k))
+    # Fields a kind adds to the contract (kinds/<kind>/schema.json) follow the shared ones, in their own order.
+    fields = sorted(spec, key=lambda k: ORDER.index(k) if k in ORDER else len(ORDER))
     args = "".join(f"    {k}={_literal(spec[k], 4)},\n" for k in fields)
     source = f"#| label: {grade_id(spec['id'])}\nask(\n{args})"
     if spec["mode"] == "assessment" and not kinds.get(spec["kind"]).manual:
