@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from empathy_ce import kinds
+from empathy_ce import authoring, kinds
 from empathy_ce.item_html import static_html
 from empathy_ce.items import InvalidAnswer, ItemError, check_value, schema, validate_item
 from empathy_ce.kinds import front
@@ -96,6 +96,7 @@ def test_a_kind_may_add_fields_but_not_redefine_another_kinds(tmp_path):
         spec = {"id": "y.post.q1", "kind": "yesno", "mode": "assessment", "objective": "y-1", "points": 1,
                 "prompt": "P", "answers": ["yes"]}
         validate_item(spec)
+        assert 'answers=["yes"]' in authoring.item_source(spec, "yes")  # the notebook cell carries it
         with pytest.raises(ItemError, match="answers"):
             validate_item({**spec, "answers": "yes"})
         with pytest.raises(ItemError, match="answers"):  # another kind does not gain the field
