@@ -89,5 +89,6 @@ def check_key(spec: dict[str, Any], key: Any) -> Any:
 
 def check_value(spec: dict[str, Any], value: Any) -> Any:
     """Return the answer normalised for its item, None for unanswered, or raise InvalidAnswer."""
-    kind = kinds.get(spec["kind"])  # an unknown kind raises InvalidAnswer, even for no answer
-    return None if value is None else kind.check_value(spec, value)
+    if value is None:
+        return None
+    return kinds.get(spec["kind"]).check_value(spec, value)  # an unknown kind raises InvalidAnswer
