@@ -22,8 +22,7 @@ function part(kind) {
 
 /** The answer normalised, null for unanswered, or throws for an answer that does not fit. Mirrors items.check_value. */
 export function checkValue(spec, value) {
-  const kind = part(spec.kind);
-  return value === null || value === undefined ? null : kind.check(spec, value);
+  return value === null || value === undefined ? null : part(spec.kind).check(spec, value);
 }
 
 /** The hidden key normalised, or throws. Mirrors items.check_key (a key is a right answer unless the kind says). */
