@@ -4,7 +4,8 @@ Adding a kind to the course: add its folder next to these and one line to BUILT_
 separate package, a test fixture) joins with `register(folder)` in the process that needs it, or through the
 `empathy_ce.kinds` entry-point group (value: the kind's importable module), which every process reads.
 Everything else (the schema, validation, scoring, the widget's front end, the static pages, the preview,
-the samples the tests and benchmark use) asks this registry, so no other file names a kind.
+the report's choice counts, the samples the tests and benchmark use) asks this registry, so adding a kind
+touches only its folder and this list.
 """
 
 from __future__ import annotations
