@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import json
+import random
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from empathy_ce import authoring, kinds
 from empathy_ce.item_html import static_html
 from empathy_ce.items import InvalidAnswer, ItemError, check_value, schema, validate_item
 from empathy_ce.kinds import front
+from empathy_ce.scoring import fraction
 from empathy_ce.site.preview import item_markdown
 from empathy_ce.widget import ItemWidget, front_end_spec
 
@@ -117,3 +121,29 @@ def test_no_kind_source_file_is_long():
              ROOT / "src/empathy_ce/static/item.js"]
     long = {f.relative_to(ROOT).as_posix(): n for f in files if (n := len(f.read_text().splitlines())) > 300}
     assert long == {}
+
+
+def test_the_site_layout_imports_each_kind_part(tmp_path):
+    """As on the website: item.js served as it is, each kind's part imported from kinds/<kind>.js beside it."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    (tmp_path / "package.json").write_text('{"type": "module"}')
+    (tmp_path / "item.js").write_text(front.core())
+    for name, text in front.site_files().items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    cases = []
+    for kind in (k for k in kinds.all_kinds() if not k.manual):
+        for spec, key in kind.examples():
+            partial = kind.samples(spec, key, random.Random(1))["partial"][:1]
+            cases += [{"spec": spec, "value": value, "key": key} for value in [*partial, key]]
+    (tmp_path / "cases.json").write_text(json.dumps(cases))
+    script = ("import fs from 'fs'; const m = await import('./item.js');"
+              "const cases = JSON.parse(fs.readFileSync('cases.json'));"
+              "await m.loadKinds(cases.map((c) => c.spec.kind));"
+              "console.log(JSON.stringify(cases.map((c) => m.fraction(c.spec, c.value, c.key))));")
+    out = subprocess.run([node, "--input-type=module", "-e", script], cwd=tmp_path, capture_output=True, text=True,
+                         check=True).stdout
+    assert json.loads(out) == pytest.approx([fraction(c["spec"], c["value"], c["key"]) for c in cases])
+    assert any(0 < f < 1 for f in json.loads(out))
