@@ -8,9 +8,7 @@ time, so the report is safe to re-run at any point of the course.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import html
 import statistics
 from collections import Counter
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from ..widget import markdown
 from . import analysis, lms
 from .report_figures import BIN, distribution_figure, items_figure, objectives_figure
 from .results import Results
+from .tables import write_csv
 
 CHOICE_KINDS = ("single", "multiple")
 NO_ANSWER, INVALID = "(no answer)", "(invalid answer)"
@@ -100,13 +99,6 @@ def distractors(results: Results) -> list[Distractor]:
 
 def _fmt(value: float | None, digits: int = 3) -> str:
     return "" if value is None else f"{value:.{digits}f}"
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
 
 
 def learner_rows(results: Results) -> tuple[list[str], list[list[Any]]]:
@@ -210,25 +202,18 @@ def objective_rows(report: Report) -> tuple[list[str], list[list[Any]]]:
 # ------------------------------------------------------------------------------------------------------ HTML
 
 
+@dataclass(frozen=True)
+class Table:
+    """A table for the template (templates/report.html.j2 renders and escapes it); columns in numeric align right.
 
-def _table(caption: str, header: list[str], rows: list[list[Any]], numeric: set[int] = frozenset()) -> str:
-    head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in header)
-    body = []
-    for row in rows:
-        cells = []
-        for i, value in enumerate(row):
-            text = value if isinstance(value, _Raw) else html.escape(str(value))
-            if i == 0:
-                cells.append(f'<th scope="row">{text}</th>')
-            else:
-                cells.append(f'<td class="num">{text}</td>' if i in numeric else f"<td>{text}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>")
+    A cell is plain text or a number, Markup (trusted HTML: an option label rendered from its Markdown), or a
+    list of flags (shown as flag badges).
+    """
 
-
-class _Raw(str):
-    """Trusted HTML for a table cell."""
+    caption: str
+    header: list[str]
+    rows: list[list[Any]]
+    numeric: frozenset[int] = frozenset()
 
 
 def _status_class(status: str) -> str:
@@ -238,56 +223,58 @@ def _status_class(status: str) -> str:
 def _environment() -> Any:
     import jinja2
 
-    return jinja2.Environment(loader=jinja2.PackageLoader("empathy_ce.instructor", "templates"),
-                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    environment = jinja2.Environment(loader=jinja2.PackageLoader("empathy_ce.instructor", "templates"),
+                                     autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    environment.tests["flags"] = lambda value: isinstance(value, list)
+    return environment
+
+
+def _item_section(report: Report, module: Any) -> dict[str, Any]:
+    """One module's item table, difficulty-discrimination figure and choices table."""
+    from markupsafe import Markup
+
+    results = report.results
+    stats = report.items[module.id]
+    rows = []
+    for item in results.items[module.id]:
+        s = stats[item.grade_id]
+        rows.append([item.item_id, item.kind, item.objective or "", _fmt(item.max_points, 1), s.n,
+                     _fmt(s.difficulty, 2), _fmt(s.discrimination, 2), s.full_credit, list(s.flags)])
+    table = Table(f"{module.id} post-test items", ["item", "kind", "objective", "points", "learners", "difficulty",
+                                                   "discrimination", "full credit", "flags"], rows,
+                  frozenset({3, 4, 5, 6, 7}))
+    figure = items_figure(report, module.id) if any(s.difficulty is not None for s in stats.values()) else None
+    options = [d for d in report.distractors if d.module == module.id]
+    choices = None
+    if options:
+        choices = Table(f"{module.id}: choices made on choice items (from answer files)",
+                        ["item", "option", "label", "learners", "% of learners"],
+                        [[d.item, d.option + (" (key)" if d.is_key else ""),
+                          Markup(markdown(d.label, inline=True)) if d.label else "", d.count,
+                          _fmt(100 * d.count / d.learners if d.learners else None, 1)] for d in options],
+                        frozenset({3, 4}))
+    return {"id": module.id, "title": module.title, "table": table, "figure": figure, "choices": choices}
 
 
 def render(report: Report, generated: dt.datetime) -> str:
     """report.html: learners needing attention first, then learners, modules, objectives and items."""
-    from markupsafe import Markup
-
     results = report.results
     course = results.course
     status = Counter(lr.status for lr in results.learners)
     attention = [{"learner": lr, "module": m.id, "result": lr.modules[m.id]} for lr in results.learners
                  for m in course.modules if lr.modules[m.id].state and lr.modules[m.id].state.notes]
     attention.sort(key=lambda row: (not row["result"].state.needs_attention, row["learner"].id, row["module"]))
-    header, rows = module_rows(results)
-    modules_table = _table("Post-test results by module", header, rows, {2, 3, 4, 5, 6, 7, 8, 9})
-    header, rows = objective_rows(report)
-    objectives_table = _table("Mastery by objective (learners at or above the pass mark on the objective's items)",
-                              header, rows, {3, 4, 5, 6, 7, 8})
-    sections = []
-    for module in course.modules:
-        stats = report.items[module.id]
-        rows = []
-        for item in results.items[module.id]:
-            s = stats[item.grade_id]
-            flags = _Raw("".join(f'<span class="flag">{html.escape(f)}</span> ' for f in s.flags))
-            rows.append([item.item_id, item.kind, item.objective or "", _fmt(item.max_points, 1), s.n,
-                         _fmt(s.difficulty, 2), _fmt(s.discrimination, 2), s.full_credit, flags])
-        table = _table(f"{module.id} post-test items", ["item", "kind", "objective", "points", "learners",
-                                                         "difficulty", "discrimination", "full credit", "flags"],
-                       rows, {3, 4, 5, 6, 7})
-        figure = items_figure(report, module.id) if any(s.difficulty is not None for s in stats.values()) else ""
-        options = [d for d in report.distractors if d.module == module.id]
-        choices = ""
-        if options:
-            rows = [[d.item, d.option + (" (key)" if d.is_key else ""), _Raw(markdown(d.label, inline=True))
-                     if d.label else "", d.count, _fmt(100 * d.count / d.learners if d.learners else None, 1)]
-                    for d in options]
-            choices = _table(f"{module.id}: choices made on choice items (from answer files)",
-                             ["item", "option", "label", "learners", "% of learners"], rows, {3, 4})
-        sections.append({"id": module.id, "title": module.title, "table": Markup(table), "figure": Markup(figure),
-                         "choices": Markup(choices)})
+    modules = Table("Post-test results by module", *module_rows(results), frozenset({2, 3, 4, 5, 6, 7, 8, 9}))
+    objectives = Table("Mastery by objective (learners at or above the pass mark on the objective's items)",
+                       *objective_rows(report), frozenset({3, 4, 5, 6, 7, 8}))
     order = (analysis.NEEDS_ATTENTION, analysis.ELIGIBLE, analysis.PENDING, analysis.INCOMPLETE, analysis.NOT_ELIGIBLE)
     return _environment().get_template("report.html.j2").render(
         course=course, generated=generated, attention=attention, learners=results.learners, modules=course.modules,
         status_counts=[(name, status.get(name, 0)) for name in order],
         status_class=_status_class, eligibility=lambda st: ELIGIBILITY.get(st, "no"),
-        tables={"modules": Markup(modules_table), "objectives": Markup(objectives_table)},
-        figures={"distribution": Markup(distribution_figure(results)), "objectives": Markup(objectives_figure(report))},
-        item_sections=sections)
+        tables={"modules": modules, "objectives": objectives},
+        figures={"distribution": distribution_figure(results), "objectives": objectives_figure(report)},
+        item_sections=[_item_section(report, module) for module in course.modules])
 
 
 def write(report: Report, folder: Path, generated: dt.datetime | None = None) -> list[Path]:
