@@ -162,6 +162,7 @@ def test_round_trip_on_sqlite(graded: Path, tmp_path: Path, capsys: pytest.Captu
     for name, rows in before.items():
         assert f"  {name:<22} {len(rows):>8} rows" in out
     assert snapshot(f"sqlite:///{path}") == before  # SQLite's own copy: a gradebook in its own right
+    assert path.stat().st_mode & 0o777 == 0o600  # learner data: readable by the instructor only
     assert not list((source / "backups").glob(".*"))  # no part file left behind
     assert snapshot(sqlite_url(source)) == before  # a backup changes nothing
 
@@ -240,6 +241,7 @@ def test_round_trip_on_postgresql_and_across(graded: Path, tmp_path: Path, capsy
         assert code == 0, err
         from_postgres = written(out, "wrote ")
         assert from_postgres.suffix == ".dump" and from_postgres.read_bytes().startswith(b"PGDMP")  # pg_dump's
+        assert from_postgres.stat().st_mode & 0o777 == 0o600
         assert "rows from postgresql+psycopg://empathy_ce:***@" in out and ":empathy_ce@" not in out
 
         monkeypatch.setenv("EMPATHY_CE_DB_URL", second)  # PostgreSQL to PostgreSQL, with pg_restore

@@ -130,6 +130,7 @@ def _write(db_url: str, path: Path) -> Written:
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(f".{path.name}.part")
     part.unlink(missing_ok=True)  # left by a backup that was killed
+    os.close(os.open(part, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))  # learner data: readable by the owner only
     database = sqlite_file(db_url)
     try:
         if database is not None:
