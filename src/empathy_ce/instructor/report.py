@@ -1,5 +1,8 @@
 """The gradebook report: an HTML page with figures, and CSV tables, from nbgrader's gradebook.
 
+The page is rendered by a Jinja2 template (templates/report.html.j2) from plain data; the CSV tables are built
+in report_csv and written by tables.write_csv; the figures are drawn in report_figures.
+
 Written to a folder (default reports/): report.html, learners.csv, submissions.csv (each submission's state
 and notes, see ``notes``), modules.csv, distribution.csv, items.csv,
 distractors.csv, objectives.csv and the LMS export lms.csv. Everything is recomputed from the gradebook each
@@ -9,7 +12,6 @@ time, so the report is safe to re-run at any point of the course.
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,14 +20,14 @@ from typing import Any
 from ..items import InvalidAnswer, check_value
 from ..widget import markdown
 from . import analysis, lms
-from .report_figures import BIN, distribution_figure, items_figure, objectives_figure
+from .report_csv import ELIGIBILITY, fmt, module_rows, objective_rows
+from .report_csv import tables as csv_tables
+from .report_figures import distribution_figure, items_figure, objectives_figure
 from .results import Results
 from .tables import write_csv
 
 CHOICE_KINDS = ("single", "multiple")
 NO_ANSWER, INVALID = "(no answer)", "(invalid answer)"
-# certificate_eligible: "held" while a module needs attention (its newest submission is not graded)
-ELIGIBILITY = {analysis.ELIGIBLE: "yes", analysis.PENDING: "pending", analysis.NEEDS_ATTENTION: "held"}
 
 
 @dataclass
@@ -94,111 +96,6 @@ def distractors(results: Results) -> list[Distractor]:
     return found
 
 
-# ----------------------------------------------------------------------------------------------------- CSV
-
-
-def _fmt(value: float | None, digits: int = 3) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
-
-
-def learner_rows(results: Results) -> tuple[list[str], list[list[Any]]]:
-    modules = [m.id for m in results.course.modules]
-    header = ["learner_id", "name", "email"]
-    for m in modules:
-        header += [f"{m}_score", f"{m}_max", f"{m}_percent", f"{m}_status", f"{m}_state", f"{m}_notes",
-                   f"{m}_grade_from"]
-    header += ["modules_submitted", "completed", "modules_passed", "modules", "awaiting_manual_grades", "status",
-               "certificate_eligible", "completion_date"]
-    rows = []
-    for lr in results.learners:
-        row: list[Any] = [lr.id, lr.name, lr.email or ""]
-        for m in modules:
-            r = lr.modules[m]
-            row += [_fmt(r.score, 2) if r.submitted else "", _fmt(r.max_points, 2),
-                    _fmt(r.percent, 1), r.status, r.state.state if r.state else "",
-                    "; ".join(r.state.notes) if r.state else "", r.grade_from]
-        passed = sum(lr.modules[m].status == analysis.PASS for m in modules)
-        submitted = sum(lr.modules[m].submitted for m in modules)
-        row += [submitted, "yes" if submitted == len(modules) else "no", passed, len(modules),
-                sum(lr.modules[m].awaiting for m in modules), lr.status,
-                ELIGIBILITY.get(lr.status, "no"),
-                lr.completion_date.isoformat() if lr.completion_date else ""]
-        rows.append(row)
-    return header, rows
-
-
-def submission_rows(results: Results) -> tuple[list[str], list[list[Any]]]:
-    """One row per collected submission (the newest of each learner and module): its state and notes."""
-    header = ["learner_id", "module", "state", "notes", "submitted_at", "module_status", "grade_from"]
-    rows = []
-    for lr in results.learners:
-        for module in results.course.modules:
-            r = lr.modules[module.id]
-            if r.state is None:
-                continue
-            when = f"{r.state.submitted_at:%Y-%m-%d %H:%M:%S} UTC" if r.state.submitted_at else ""
-            rows.append([lr.id, module.id, r.state.state, "; ".join(r.state.notes), when, r.status, r.grade_from])
-    return header, rows
-
-
-def module_rows(results: Results) -> tuple[list[str], list[list[Any]]]:
-    header = ["module", "title", "contact_hours", "posttest_points", "submitted", "passed", "failed", "pending",
-              "mean_percent", "median_percent"]
-    rows = []
-    for module in results.course.modules:
-        res = [lr.modules[module.id] for lr in results.learners]
-        final = [r.percent for r in res if r.status in (analysis.PASS, analysis.FAIL) and r.percent is not None]
-        count = Counter(r.status for r in res)
-        rows.append([module.id, module.title, module.contact_hours,
-                     _fmt(sum(i.max_points for i in results.items[module.id]), 2),
-                     sum(r.submitted for r in res), count[analysis.PASS], count[analysis.FAIL],
-                     count[analysis.PENDING], _fmt(analysis.mean(final), 1),
-                     _fmt(statistics.median(final) if final else None, 1)])
-    return header, rows
-
-
-def distribution_rows(results: Results) -> tuple[list[str], list[list[Any]]]:
-    """Learners with a final post-test score, per module and 5-point band (the histograms' data)."""
-    header = ["module", "percent_from", "percent_to", "learners"]
-    rows = []
-    for module in results.course.modules:
-        final = [lr.modules[module.id].percent for lr in results.learners
-                 if lr.modules[module.id].status in (analysis.PASS, analysis.FAIL)]
-        rows += [[module.id, f"{lo:g}", f"{hi:g}", count]
-                 for lo, hi, count in analysis.distribution([p for p in final if p is not None], width=BIN)]
-    return header, rows
-
-
-def item_rows(report: Report) -> tuple[list[str], list[list[Any]]]:
-    header = ["module", "item_id", "grade_id", "kind", "objective", "max_points", "learners", "difficulty",
-              "discrimination", "full_credit", "flags"]
-    rows = []
-    for module in report.results.course.modules:
-        for item in report.results.items[module.id]:
-            s = report.items[module.id][item.grade_id]
-            rows.append([module.id, item.item_id, item.grade_id, item.kind, item.objective or "",
-                         _fmt(item.max_points, 2), s.n, _fmt(s.difficulty), _fmt(s.discrimination), s.full_credit,
-                         "; ".join(s.flags)])
-    return header, rows
-
-
-def distractor_rows(report: Report) -> tuple[list[str], list[list[Any]]]:
-    header = ["module", "item_id", "option", "label", "is_key", "count", "learners"]
-    return header, [[d.module, d.item, d.option, d.label, "yes" if d.is_key else "no", d.count, d.learners]
-                    for d in report.distractors]
-
-
-def objective_rows(report: Report) -> tuple[list[str], list[list[Any]]]:
-    header = ["module", "objective", "description", "items", "points", "learners", "mean_percent",
-              "mastered", "mastered_share"]
-    rows = []
-    for module in report.results.course.modules:
-        for objective, m in sorted(report.mastery[module.id].items()):
-            rows.append([module.id, objective, module.objectives.get(objective, ""), m.items, _fmt(m.points, 2),
-                         m.learners, _fmt(m.mean_percent, 1), m.mastered, _fmt(m.mastered_share)])
-    return header, rows
-
-
 # ------------------------------------------------------------------------------------------------------ HTML
 
 
@@ -238,8 +135,8 @@ def _item_section(report: Report, module: Any) -> dict[str, Any]:
     rows = []
     for item in results.items[module.id]:
         s = stats[item.grade_id]
-        rows.append([item.item_id, item.kind, item.objective or "", _fmt(item.max_points, 1), s.n,
-                     _fmt(s.difficulty, 2), _fmt(s.discrimination, 2), s.full_credit, list(s.flags)])
+        rows.append([item.item_id, item.kind, item.objective or "", fmt(item.max_points, 1), s.n,
+                     fmt(s.difficulty, 2), fmt(s.discrimination, 2), s.full_credit, list(s.flags)])
     table = Table(f"{module.id} post-test items", ["item", "kind", "objective", "points", "learners", "difficulty",
                                                    "discrimination", "full credit", "flags"], rows,
                   frozenset({3, 4, 5, 6, 7}))
@@ -251,7 +148,7 @@ def _item_section(report: Report, module: Any) -> dict[str, Any]:
                         ["item", "option", "label", "learners", "% of learners"],
                         [[d.item, d.option + (" (key)" if d.is_key else ""),
                           Markup(markdown(d.label, inline=True)) if d.label else "", d.count,
-                          _fmt(100 * d.count / d.learners if d.learners else None, 1)] for d in options],
+                          fmt(100 * d.count / d.learners if d.learners else None, 1)] for d in options],
                         frozenset({3, 4}))
     return {"id": module.id, "title": module.title, "table": table, "figure": figure, "choices": choices}
 
@@ -281,15 +178,7 @@ def write(report: Report, folder: Path, generated: dt.datetime | None = None) ->
     """Write the HTML report and the CSV tables; returns the files written."""
     folder.mkdir(parents=True, exist_ok=True)
     generated = generated or dt.datetime.now(dt.UTC)
-    written = []
-    for name, (header, rows) in {"learners.csv": learner_rows(report.results),
-                                 "submissions.csv": submission_rows(report.results),
-                                 "modules.csv": module_rows(report.results),
-                                 "distribution.csv": distribution_rows(report.results),
-                                 "items.csv": item_rows(report), "distractors.csv": distractor_rows(report),
-                                 "objectives.csv": objective_rows(report)}.items():
-        write_csv(folder / name, header, rows)
-        written.append(folder / name)
+    written = [write_csv(folder / name, header, rows) for name, (header, rows) in csv_tables(report).items()]
     written.append(lms.write(report.results, folder / "lms.csv"))
     (folder / "report.html").write_text(render(report, generated), encoding="utf-8")
     written.append(folder / "report.html")
