@@ -11,6 +11,7 @@ eligible (after a regrade, say); certificates/index.csv lists what was issued.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import re
@@ -19,7 +20,6 @@ from pathlib import Path
 
 from . import analysis
 from .results import Learner, Results
-from .tables import write_csv
 
 PLACEHOLDER_HINTS = ("before issuing certificates", "placeholder", "todo", "tbd", "xxx", "lorem ipsum")
 # Every provider-supplied detail in course.yml, printed on the certificate or on the home page's front matter; a
@@ -181,8 +181,11 @@ def issue(results: Results, folder: Path, *, draft: bool = False
         if stale.name not in current and stale.exists():
             stale.unlink()
             removed.append(stale)
-    write_csv(folder / "index.csv", ["learner_id", "name", "email", "completion_date", "contact_hours",
-                                     "certificate_id", "file", "draft"],
-              [[c.learner.id, c.learner.name, c.learner.email or "", c.completed.isoformat(),
-                f"{course.contact_hours:g}", c.certificate_id, c.path.name, "yes" if draft else "no"] for c in issued])
+    with (folder / "index.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["learner_id", "name", "email", "completion_date", "contact_hours", "certificate_id",
+                         "file", "draft"])
+        for c in issued:
+            writer.writerow([c.learner.id, c.learner.name, c.learner.email or "", c.completed.isoformat(),
+                             f"{course.contact_hours:g}", c.certificate_id, c.path.name, "yes" if draft else "no"])
     return issued, removed, undated
