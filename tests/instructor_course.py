@@ -3,6 +3,7 @@ in-process, answer files, and a throwaway PostgreSQL database."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -62,11 +63,9 @@ def as_learner(step: str, exchange: Path, home: Path, learner: str, module: str)
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.exchange import ExchangeFactory
 
-    from empathy_ce.instructor.configuration import working_directory
-
     home.mkdir(parents=True, exist_ok=True)
     c = learner_config(exchange)
-    with working_directory(home):
+    with contextlib.chdir(home):
         coursedir = CourseDirectory(config=c, root=str(home))
         coursedir.assignment_id = module
         coursedir.student_id = learner

@@ -173,3 +173,22 @@ def test_a_saved_answer_that_no_longer_fits_is_explained_plainly(tmp_path: Path,
     assert messages == ['Question 3 ("How would you respond to a..."): your saved answer could not be '
                         "used because the options changed. Please answer it again."]
     assert not any(s in messages[0] for s in ("mod.post", "answers.json", str(tmp_path), "['a'", "Empathic"))
+
+
+def test_a_linked_answer_file_is_kept_aside_and_its_target_never_written(tmp_path: Path):
+    """The one writer replaces the file and never writes through a link: another learner's file stays as it was."""
+    other = tmp_path / "other" / "answers.json"
+    other.parent.mkdir()
+    AnswerStore(other.parent).save("m1-trust.post.q1", "a", "single")
+    before = other.read_bytes()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "answers.json").symlink_to(other)
+    with pytest.raises(AnswerFileError, match="a link to another file"):
+        AnswerStore(mine).load()
+    AnswerStore(mine).save("m1-trust.post.q1", "b", "single")
+    assert other.read_bytes() == before
+    assert not (mine / "answers.json").is_symlink() and AnswerStore(mine).values() == {"m1-trust.post.q1": "b"}
+    assert [p.is_symlink() for p in mine.glob("answers.broken-*.json")] == [True]  # the link itself, kept aside
+    assert (mine / "answers.json").stat().st_mode & 0o777 == 0o600  # a learner's answers: owner only
+    assert len(list(mine.iterdir())) == 2  # answers.json and the link kept aside: no part file left

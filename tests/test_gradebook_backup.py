@@ -1,4 +1,5 @@
-"""`empathy-ce gradebook backup` and `restore`, proved by round trips through real nbgrader gradebooks.
+"""`empathy-ce gradebook backup` and `restore` (SQLite's backup API, pg_dump/pg_restore, and moves between the two),
+proved by round trips through real nbgrader gradebooks.
 
 The gradebook is nbgrader's own: the golden notebook released with `nbgrader generate_assignment`, three learners'
 submissions autograded by `nbgrader autograde`, then the instructor's work through nbgrader's Gradebook API (as
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import json
 import shutil
 import sqlite3
 from contextlib import closing
@@ -28,7 +28,7 @@ from learners import answers_json
 from nbgrader.api import Base, Gradebook
 
 from empathy_ce import cli
-from empathy_ce.instructor import backup, release
+from empathy_ce.instructor import release
 
 pytestmark = [pytest.mark.slow, pytest.mark.hardening]
 
@@ -123,10 +123,6 @@ def written(out: str, prefix: str) -> Path:
     return Path(line[len(prefix):].split(" (")[0])
 
 
-def document(path: Path) -> dict[str, Any]:
-    return json.loads(gzip.decompress(path.read_bytes()))
-
-
 def assert_rich(rows: dict[str, list[tuple[Any, ...]]]) -> None:
     """The gradebook holds what the round trips must carry: every kind of value nbgrader stores."""
     tables = {t.name: [c.name for c in t.columns] for t in Base.metadata.sorted_tables}
@@ -161,20 +157,17 @@ def test_round_trip_on_sqlite(graded: Path, tmp_path: Path, capsys: pytest.Captu
     code, out, err = run(capsys, source, "backup")
     assert code == 0, err
     path = written(out, "wrote ")
-    assert path.parent == source / "backups" and path.name.startswith("gradebook-") and path.suffixes[-2:] == \
-        [".json", ".gz"]
+    assert path.parent == source / "backups" and path.name.startswith("gradebook-") and path.suffix == ".sqlite"
     assert f"({sum(map(len, before.values()))} rows from {sqlite_url(source)})" in out
     for name, rows in before.items():
         assert f"  {name:<22} {len(rows):>8} rows" in out
-    header = document(path)
-    assert (header["format"], header["version"], header["nbgrader_version"]) == (backup.FORMAT, 1, "0.9.6")
-    assert header["source"] == sqlite_url(source) and header["created"].endswith("Z")
-    assert [t["name"] for t in header["tables"]] == [t.name for t in Base.metadata.sorted_tables]
-    assert not list((source / "backups").glob(".*"))  # no temporary file left behind
+    assert snapshot(f"sqlite:///{path}") == before  # SQLite's own copy: a gradebook in its own right
+    assert path.stat().st_mode & 0o777 == 0o600  # learner data: readable by the instructor only
+    assert not list((source / "backups").glob(".*"))  # no part file left behind
     assert snapshot(sqlite_url(source)) == before  # a backup changes nothing
 
     target = copy_course(graded, tmp_path / "target", gradebook=False)  # a course with no gradebook yet
-    with monkeypatch.context() as env:  # nbgrader stamps a new gradebook with `alembic`, found without PATH too
+    with monkeypatch.context() as env:
         env.setenv("PATH", "/usr/bin:/bin")
         code, out, err = run(capsys, target, "restore", str(path))
     assert code == 0, err
@@ -194,12 +187,20 @@ def test_round_trip_on_sqlite(graded: Path, tmp_path: Path, capsys: pytest.Captu
     assert code == 0, err
     assert snapshot(sqlite_url(fresh)) == before
 
-    named = tmp_path / "named.json"  # an uncompressed backup at a chosen path restores the same
+    named = tmp_path / "named.db"  # a backup at a chosen path restores the same
     code, out, err = run(capsys, source, "backup", str(named))
     assert code == 0 and written(out, "wrote ") == named, err
-    assert json.loads(named.read_text("utf-8"))["format"] == backup.FORMAT
     code, out, err = run(capsys, fresh, "restore", "--force", str(named))
     assert code == 0 and snapshot(sqlite_url(fresh)) == before, err
+
+
+def pg_execute(url: str, statement: str) -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(statement))
+    finally:
+        engine.dispose()
 
 
 def test_round_trip_on_postgresql_and_across(graded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -224,13 +225,26 @@ def test_round_trip_on_postgresql_and_across(graded: Path, tmp_path: Path, capsy
         on_postgres = snapshot(first)
         assert on_postgres != original
 
+        # A move that fails halfway (the disk fills up) leaves PostgreSQL as it was, after a safety dump.
+        pg_execute(first, "CREATE FUNCTION full_disk() RETURNS trigger LANGUAGE plpgsql AS "
+                          "$$ BEGIN RAISE EXCEPTION 'disk is full'; END $$")
+        pg_execute(first, "CREATE TRIGGER full_disk BEFORE INSERT ON grade FOR EACH ROW EXECUTE FUNCTION full_disk()")
+        code, out, err = run(capsys, moved, "restore", "--force", str(from_sqlite))
+        assert code == 1 and err.startswith(f"error: restoring {from_sqlite} into postgresql+psycopg://empathy_ce:***@")
+        assert err.endswith("failed, and the gradebook was left as it was: disk is full\n"), err
+        assert snapshot(first) == on_postgres
+        safety = written(out, "safety backup of the gradebook being replaced: ")
+        assert safety.suffix == ".dump" and safety.read_bytes().startswith(b"PGDMP")
+        pg_execute(first, "DROP TRIGGER full_disk ON grade")
+
         code, out, err = run(capsys, moved, "backup")
         assert code == 0, err
         from_postgres = written(out, "wrote ")
-        source_url = document(from_postgres)["source"]
-        assert source_url.startswith("postgresql+psycopg://empathy_ce:***@") and ":empathy_ce@" not in source_url
+        assert from_postgres.suffix == ".dump" and from_postgres.read_bytes().startswith(b"PGDMP")  # pg_dump's
+        assert from_postgres.stat().st_mode & 0o777 == 0o600
+        assert "rows from postgresql+psycopg://empathy_ce:***@" in out and ":empathy_ce@" not in out
 
-        monkeypatch.setenv("EMPATHY_CE_DB_URL", second)  # PostgreSQL to PostgreSQL
+        monkeypatch.setenv("EMPATHY_CE_DB_URL", second)  # PostgreSQL to PostgreSQL, with pg_restore
         code, out, err = run(capsys, moved, "restore", str(from_postgres))
         assert code == 0, err
         assert snapshot(second) == on_postgres
@@ -240,27 +254,17 @@ def test_round_trip_on_postgresql_and_across(graded: Path, tmp_path: Path, capsy
 
         back = copy_course(graded, tmp_path / "back", gradebook=False)  # and back to SQLite
         monkeypatch.delenv("EMPATHY_CE_DB_URL")
-        code, out, err = run(capsys, back, "restore", str(from_postgres))
+        code, out, err = run(capsys, back, "restore", str(from_postgres))  # a dump restores only into PostgreSQL
+        assert code == 2 and "is a PostgreSQL dump (pg_dump), which restores only into a PostgreSQL gradebook" in err
+        assert "empathy-ce gradebook backup NAME.sqlite" in err and not (back / "gradebook.db").exists()
+        monkeypatch.setenv("EMPATHY_CE_DB_URL", second)
+        code, out, err = run(capsys, moved, "backup", str(tmp_path / "way-back.sqlite"))
+        assert code == 0, err
+        monkeypatch.delenv("EMPATHY_CE_DB_URL")
+        code, out, err = run(capsys, back, "restore", str(tmp_path / "way-back.sqlite"))
         assert code == 0, err
         assert snapshot(sqlite_url(back)) == on_postgres
         assert "dee (" in student_list(back)
-
-
-def test_postgresql_sequences_move_past_restored_ids():
-    with postgres_database() as url:
-        metadata = sa.MetaData()
-        table = sa.Table("numbered", metadata, sa.Column("id", sa.Integer, primary_key=True),
-                         sa.Column("label", sa.String(20)))
-        engine = sa.create_engine(url)
-        try:
-            metadata.create_all(engine)
-            with engine.begin() as conn:
-                conn.execute(table.insert(), [{"id": n, "label": f"row {n}"} for n in (1, 2, 7)])
-                assert backup.reset_sequences(conn, [table]) == ["public.numbered_id_seq"]
-                assert conn.execute(table.insert().values(label="next").returning(table.c.id)).scalar() == 8
-                assert backup.reset_sequences(conn, [t for t in Base.metadata.sorted_tables]) == []  # string ids
-        finally:
-            engine.dispose()
 
 
 def test_restore_over_data_needs_force_and_a_safety_backup_first(graded: Path, tmp_path: Path,
@@ -285,15 +289,14 @@ def test_restore_over_data_needs_force_and_a_safety_backup_first(graded: Path, t
     assert "--force" in err and str(target / "backups") in err
     assert (target / "gradebook.db").read_bytes() == stored and not (target / "backups").exists()
 
-    with closing(sqlite3.connect(target / "gradebook.db")) as db:  # the disk fills up halfway through
-        db.execute("CREATE TRIGGER full BEFORE INSERT ON grade BEGIN SELECT RAISE(ABORT, 'disk is full'); END")
-    code, out, err = run(capsys, target, "restore", "--force", str(path))
+    with closing(sqlite3.connect(target / "gradebook.db")) as db:  # formgrader is saving a grade right now
+        db.execute("BEGIN IMMEDIATE")
+        code, out, err = run(capsys, target, "restore", "--force", str(path))
+        db.rollback()
     assert code == 1 and err == f"error: restoring {path} into {sqlite_url(target)} failed, and the gradebook was " \
-        "left as it was: disk is full\n"
-    assert snapshot(sqlite_url(target)) == current  # rolled back: no row deleted, none inserted
+        "left as it was: database is locked\n"
+    assert snapshot(sqlite_url(target)) == current
     assert written(out, "safety backup of the gradebook being replaced: ").exists()
-    with closing(sqlite3.connect(target / "gradebook.db")) as db:
-        db.execute("DROP TRIGGER full")
 
     code, out, err = run(capsys, target, "restore", "--force", str(path))
     assert code == 0, err
@@ -305,7 +308,7 @@ def test_restore_over_data_needs_force_and_a_safety_backup_first(graded: Path, t
     code, out, err = run(capsys, target, "restore", "--force", str(safety))  # the safety backup restores
     assert code == 0, err
     assert snapshot(sqlite_url(target)) == current
-    assert len(list((target / "backups").glob("gradebook-before-restore-*.json.gz"))) == 3  # none overwritten
+    assert len(list((target / "backups").glob("gradebook-before-restore-*.sqlite"))) == 3  # none overwritten
 
     code, _, err = run(capsys, source, "backup", str(path))  # a backup never overwrites a file
     assert code == 2 and err == f"error: {path} already exists; choose another file name (backups are never " \
@@ -317,40 +320,14 @@ def test_restore_over_data_needs_force_and_a_safety_backup_first(graded: Path, t
     tried(request, bad_inputs=3)
 
 
-def edited(path: Path, to: Path, change: Any) -> Path:
-    """A copy of a backup with its JSON document changed by change(document)."""
-    data = document(path)
-    change(data)
-    to.write_bytes(gzip.compress(json.dumps(data).encode()))
+def edited(path: Path, to: Path, *statements: str) -> Path:
+    """A copy of an SQLite backup changed by SQL statements (foreign keys not enforced, as in a hand edit)."""
+    shutil.copy(path, to)
+    with closing(sqlite3.connect(to)) as db:
+        for statement in statements:
+            db.execute(statement)
+        db.commit()
     return to
-
-
-def rename_table(data: dict[str, Any]) -> None:
-    next(t for t in data["tables"] if t["name"] == "grade")["name"] = "grades"
-
-
-def rename_column(data: dict[str, Any]) -> None:
-    grade = next(t for t in data["tables"] if t["name"] == "grade")
-    grade["columns"][grade["columns"].index("manual_score")] = "manual_scor"
-
-
-def raise_score(data: dict[str, Any]) -> None:
-    grade = next(t for t in data["tables"] if t["name"] == "grade")
-    column = grade["columns"].index("manual_score")
-    for row in grade["rows"]:
-        row[column] = 99.0 if row[column] is not None else None
-
-
-def raise_score_and_checksum(data: dict[str, Any]) -> None:
-    grade = next(t for t in data["tables"] if t["name"] == "grade")
-    grade["rows"][0][grade["columns"].index("needs_manual_grade")] = "no"
-    data["sha256"] = backup.digest(data["tables"])
-
-
-def dangling(data: dict[str, Any]) -> None:
-    grade = next(t for t in data["tables"] if t["name"] == "grade")
-    grade["rows"][0][grade["columns"].index("notebook_id")] = "0" * 32
-    data["sha256"] = backup.digest(data["tables"])
 
 
 def test_bad_backup_files_are_refused_and_change_nothing(graded: Path, tmp_path: Path,
@@ -363,29 +340,37 @@ def test_bad_backup_files_are_refused_and_change_nothing(graded: Path, tmp_path:
     assert code == 0, err
     good = written(out, "wrote ")
     content = good.read_bytes()
-    plain = gzip.decompress(content)
     bad = tmp_path / "bad"
     bad.mkdir()
-    (bad / "truncated.json.gz").write_bytes(content[: len(content) // 2])
-    (bad / "truncated.json").write_bytes(plain[: len(plain) * 2 // 3])
+    (bad / "truncated.sqlite").write_bytes(content[: len(content) // 2])
+    damaged = bytearray(content)
+    damaged[4096 * 3: 4096 * 3 + 512] = b"\x5a" * 512  # a page overwritten in the middle
+    (bad / "damaged.sqlite").write_bytes(bytes(damaged))
     (bad / "notes.txt").write_text("Gradebook backed up on Monday, see the shared drive.\n")
-    (bad / "gradebook.db").write_bytes((source / "gradebook.db").read_bytes())  # the database, not a backup
-    (bad / "empty.json.gz").write_bytes(b"")
-    (bad / "other.json").write_text(json.dumps({"format": "empathy-ce/answers", "version": 1, "items": {}}))
+    (bad / "empty.sqlite").write_bytes(b"")
+    (bad / "answers.json").write_text(answers_json(golden.ALL_RIGHT))
+    (bad / "dump-start.dump").write_bytes(b"PGDMP" + b"\x00" * 64)
+    (bad / "earlier-format.json.gz").write_bytes(gzip.compress(b'{"format": "empathy-ce/gradebook-backup"}'))
+    (bad / "folder.sqlite").mkdir()
+    with closing(sqlite3.connect(bad / "other.sqlite")) as db:
+        db.execute("CREATE TABLE recipes (name TEXT)")
     cases = {
-        bad / "truncated.json.gz": "the compressed data is incomplete or corrupted",
-        bad / "truncated.json": "it is not valid JSON",
-        bad / "notes.txt": "it is not valid JSON",
-        bad / "gradebook.db": "it is not text",
-        bad / "empty.json.gz": "it is not valid JSON",
-        bad / "other.json": "its format is 'empathy-ce/answers'",
-        edited(good, bad / "table.json.gz", rename_table): "a table 'grades' that nbgrader 0.9.6's gradebook",
-        edited(good, bad / "column.json.gz", rename_column): "table 'grade' has a column 'manual_scor' that",
-        edited(good, bad / "score.json.gz", raise_score): "do not match the SHA-256 recorded in it",
-        edited(good, bad / "typed.json.gz", raise_score_and_checksum):
-            "table 'grade', row 1, column 'needs_manual_grade' is 'no', not true or false",
-        edited(good, bad / "dangling.json.gz", dangling): "refers to submitted_notebook ('" + "0" * 32,
-        bad / "missing.json.gz": "cannot read",
+        bad / "truncated.sqlite": "the SQLite file is damaged",
+        bad / "damaged.sqlite": "the SQLite file is damaged",
+        bad / "notes.txt": "it is neither an SQLite gradebook backup nor a PostgreSQL dump",
+        bad / "empty.sqlite": "the file is empty",
+        bad / "answers.json": "it is neither an SQLite gradebook backup nor a PostgreSQL dump",
+        bad / "dump-start.dump": "the PostgreSQL dump is damaged",
+        bad / "other.sqlite": "it is an SQLite database but not an nbgrader gradebook: it has no table",
+        edited(good, bad / "column.sqlite", "ALTER TABLE grade RENAME COLUMN manual_score TO manual_scor"):
+            "table 'grade' lacks column 'manual_score' that nbgrader 0.9.6's gradebook has",
+        edited(good, bad / "revision.sqlite", "UPDATE alembic_version SET version_num = 'abc123'"):
+            "its gradebook schema revision is 'abc123', and nbgrader 0.9.6 uses",
+        edited(good, bad / "dangling.sqlite", f"UPDATE grade SET notebook_id = '{'0' * 32}' WHERE rowid = 1"):
+            "table 'grade', row 1 refers to a submitted_notebook row that is not in the backup",
+        bad / "earlier-format.json.gz": "it is neither an SQLite gradebook backup nor a PostgreSQL dump",
+        bad / "folder.sqlite": "cannot read",
+        bad / "missing.sqlite": "cannot read",
     }
 
     target = copy_course(graded, tmp_path / "target")
@@ -400,6 +385,7 @@ def test_bad_backup_files_are_refused_and_change_nothing(graded: Path, tmp_path:
         assert err.startswith("error: ") and str(path) in err and reason in err, (path, err)
         assert (target / "gradebook.db").read_bytes() == stored and not (target / "backups").exists(), path
     assert snapshot(sqlite_url(target)) == current
+    assert good.read_bytes() == content  # checking a backup never writes to it
 
     code, out, err = run(capsys, target, "restore", "--force", str(good))  # the good file still restores
     assert code == 0, err

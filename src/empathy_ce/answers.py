@@ -2,8 +2,9 @@
 the assignment); practice answers (reflections, self-checks) in the learner's own data folder, outside the
 assignment folder, so that nbgrader's submit never picks them up.
 
-Every change is written atomically (temporary file, fsync, rename) under a lock, so the file is always
-either the old or the new complete state. Answers are keyed by stable item ids and option keys, never by
+Every file is read by one safe reader (``read``: no links, folders or oversized files) and every change is
+written by one atomic writer (``write``: part file, fsync, rename, with boltons' AtomicSaver) under a lock, so the
+file is always either the old or the new complete state. Answers are keyed by stable item ids and option keys, never by
 labels, and the file carries a format name and version.
 """
 
@@ -13,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import secrets
 import stat
 import tempfile
 from pathlib import Path
@@ -176,19 +178,24 @@ class AnswerStore:
             return taken
 
     def _write(self, data: dict[str, Any]) -> None:
-        text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".answers-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write(self.path, data)
+
+
+def write(path: Path, data: dict[str, Any]) -> None:
+    """The one writer of an answer file (call it holding the store's lock): the whole file or nothing.
+
+    boltons' AtomicSaver writes a part file beside it, fsyncs it and renames it over the old file; the folder is
+    then fsynced so that the rename itself survives a power cut. The file is readable by its owner only, as
+    a learner's answers should be. A part file left by a writer that was killed is removed by the next save.
+    """
+    from boltons.fileutils import AtomicSaver
+
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    part = f".answers-{secrets.token_hex(8)}.tmp"
+    with AtomicSaver(str(path), text_mode=True, part_file=part, file_perms=0o600) as handle:
+        handle.write(text)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

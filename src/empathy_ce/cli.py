@@ -413,10 +413,13 @@ def main(argv: list[str] | None = None) -> int:
 
     gradebook = sub.add_parser("gradebook", help="back up or restore nbgrader's gradebook (SQLite or PostgreSQL)")
     gradebook_sub = gradebook.add_subparsers(dest="action", required=True)
-    gradebook_backup = gradebook_sub.add_parser("backup", help="write every gradebook row to one portable file")
+    gradebook_backup = gradebook_sub.add_parser(
+        "backup", help="back up the gradebook with the database's own tools (SQLite's backup API, pg_dump)")
     gradebook_backup.add_argument("file", nargs="?", type=Path, default=None,
-                                  help="backup file (default: backups/gradebook-YYYYmmdd-HHMMSS.json.gz)")
-    gradebook_restore = gradebook_sub.add_parser("restore", help="replace the gradebook with a backup's rows")
+                                  help="backup file (default: backups/gradebook-YYYYmmdd-HHMMSS.sqlite, or .dump "
+                                       "from PostgreSQL; a PostgreSQL gradebook backed up to NAME.sqlite can be "
+                                       "restored into SQLite)")
+    gradebook_restore = gradebook_sub.add_parser("restore", help="replace the gradebook with a backup")
     gradebook_restore.add_argument("file", type=Path, help="a file written by `empathy-ce gradebook backup`")
     gradebook_restore.add_argument("--force", action="store_true",
                                    help="replace a gradebook that holds data (a safety backup of it is written first)")

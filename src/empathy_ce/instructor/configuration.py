@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 from nbgrader.coursedir import CourseDirectory
@@ -17,16 +15,6 @@ class SetupError(RuntimeError):
     """The course cannot be worked on as configured; the message says what to change."""
 
 
-@contextlib.contextmanager
-def working_directory(folder: Path) -> Iterator[None]:
-    previous = Path.cwd()
-    os.chdir(folder)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
-
-
 def load(root: Path) -> Config:
     """nbgrader's configuration for the course at root: Jupyter's config path, then the course's own file."""
     from nbgrader.apps.baseapp import NbGrader
@@ -35,7 +23,7 @@ def load(root: Path) -> Config:
         check_file(root / "nbgrader_config.py")
     except ConfigTypoError as err:
         raise SetupError(str(err)) from None
-    with working_directory(root):
+    with contextlib.chdir(root):  # nbgrader finds nbgrader_config.py in the working directory
         app = NbGrader()
         app.initialize([])
         config = app.config

@@ -7,11 +7,11 @@ who passed, else 0: the course is credited as a whole, as on the certificate.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from . import analysis
 from .results import Results
+from .tables import write_csv
 
 PASS_VALUES = {analysis.ELIGIBLE: "yes", analysis.PENDING: "pending"}
 
@@ -34,10 +34,4 @@ def rows(results: Results) -> tuple[list[str], list[list[str]]]:
 
 
 def write(results: Results, path: Path) -> Path:
-    header, body = rows(results)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(body)
-    return path
+    return write_csv(path, *rows(results))

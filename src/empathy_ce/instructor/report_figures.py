@@ -1,6 +1,7 @@
 """The report's figures: score distributions, item difficulty against discrimination, mastery by objective.
 
-Each figure is a PNG embedded in the page with alt text that states its numbers. Point labels in the item plot
+Each figure is a PNG (``Figure``: data, alt text that states its numbers, caption) that the report's template
+embeds in the page. Point labels in the item plot
 are placed so that no two overlap (``place_labels``): items at the same point share one label, and a label that
 would cover another is moved to the nearest free place, with a thin line back to its point.
 """
@@ -8,9 +9,9 @@ would cover another is moved to the nearest free place, with a thin line back to
 from __future__ import annotations
 
 import base64
-import html
 import io
 import statistics
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import analysis
@@ -31,18 +32,22 @@ def _png(fig: Any) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _figure_html(png: str, alt: str, caption: str) -> str:
-    return (f'<figure><img src="data:image/png;base64,{png}" alt="{html.escape(alt)}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+@dataclass(frozen=True)
+class Figure:
+    """A figure for the page: base64 PNG, alt text and caption (escaped by the template, not here)."""
+
+    png: str
+    alt: str
+    caption: str
 
 
-def distribution_figure(results: Results) -> str:
-    from matplotlib.figure import Figure
+def distribution_figure(results: Results) -> Figure:
+    from matplotlib.figure import Figure as Plot
     from matplotlib.ticker import MaxNLocator
 
     modules = results.course.modules
     mark = 100 * results.course.pass_mark
-    fig = Figure(figsize=(3.2 * len(modules), 2.8))
+    fig = Plot(figsize=(3.2 * len(modules), 2.8))
     axes = fig.subplots(1, len(modules), sharey=True, squeeze=False)[0]
     described = []
     for ax, module in zip(axes, modules, strict=True):
@@ -64,16 +69,16 @@ def distribution_figure(results: Results) -> str:
     axes[0].set_ylabel("learners")
     alt = (f"Histograms of post-test scores in {BIN:g}-point bins, one per module, with a dashed line at the "
            f"{mark:.0f}% pass mark. " + "; ".join(described) + ".")
-    return _figure_html(_png(fig), alt, f"Post-test score distributions (dashed line: pass mark {mark:.0f}%).")
+    return Figure(_png(fig), alt, f"Post-test score distributions (dashed line: pass mark {mark:.0f}%).")
 
 
-def items_figure(report: Report, module: str) -> str:
-    from matplotlib.figure import Figure
+def items_figure(report: Report, module: str) -> Figure:
+    from matplotlib.figure import Figure as Plot
 
     items = report.results.items[module]
     stats = report.items[module]
     points = [(i, stats[i.grade_id]) for i in items if stats[i.grade_id].difficulty is not None]
-    fig = Figure(figsize=(5.5, 3.6))
+    fig = Plot(figsize=(5.5, 3.6))
     ax = fig.subplots()
     ax.axhline(0, color="#888888", linewidth=0.8)
     labels: dict[tuple[float, float], list[str]] = {}
@@ -98,7 +103,7 @@ def items_figure(report: Report, module: str) -> str:
            f"discrimination on the vertical axis, flagged items in red, items whose discrimination is undefined "
            f"(everyone scored alike) as hollow squares on the zero line. {described}. "
            + (f"Flagged: {'; '.join(flagged)}." if flagged else "No item is flagged."))
-    return _figure_html(_png(fig), alt, f"{module}: item difficulty against discrimination (red: flagged; "
+    return Figure(_png(fig), alt, f"{module}: item difficulty against discrimination (red: flagged; "
                         "hollow squares: discrimination undefined).")
 
 
@@ -151,13 +156,13 @@ def _text_box(note: Any, renderer: Any) -> Any:
     return Text.get_window_extent(note, renderer).expanded(1.05, 1.15)
 
 
-def objectives_figure(report: Report) -> str:
-    from matplotlib.figure import Figure
+def objectives_figure(report: Report) -> Figure:
+    from matplotlib.figure import Figure as Plot
 
     rows = [(objective, m) for module in report.results.course.modules
             for objective, m in sorted(report.mastery[module.id].items()) if m.mean_percent is not None]
     mark = 100 * report.results.course.pass_mark
-    fig = Figure(figsize=(7, 0.35 * max(len(rows), 3) + 1))
+    fig = Plot(figsize=(7, 0.35 * max(len(rows), 3) + 1))
     ax = fig.subplots()
     ax.barh([o for o, _ in rows][::-1], [m.mean_percent for _, m in rows][::-1], color="#4c78a8")
     ax.axvline(mark, color="#b2182b", linestyle="--", linewidth=1.5)
@@ -167,6 +172,6 @@ def objectives_figure(report: Report) -> str:
            f"{mark:.0f}% pass mark: " + "; ".join(
                f"{o} {m.mean_percent:.0f}% ({m.mastered} of {m.learners} learners at or above the pass mark)"
                for o, m in rows) + ".") if rows else "No objective has graded results yet."
-    return _figure_html(_png(fig), alt, "Mastery by learning objective (dashed line: pass mark).")
+    return Figure(_png(fig), alt, "Mastery by learning objective (dashed line: pass mark).")
 
 

@@ -150,7 +150,7 @@ def load(root: Path, config: Config | None = None) -> Results:
     modules = {m.id: m for m in course.modules}
     handed_in: dict[tuple[str, str], bool] = {}
     for row in rows:
-        student, module, timestamp, penalty, grade_id, _, auto, manual, extra, needs = row
+        student, module, timestamp, penalty, grade_id, score, manual, needs = row
         if (student, module) not in handed_in:
             handed_in[student, module] = _handed_in(coursedir, student, modules[module])
         if not handed_in[student, module]:
@@ -159,7 +159,7 @@ def load(root: Path, config: Config | None = None) -> Results:
         result.submitted = True
         result.timestamp = timestamp
         waiting = bool(needs) and manual is None
-        points = None if waiting else _score(auto, manual, extra)
+        points = None if waiting else float(score)
         result.grades[grade_id] = points
         result.awaiting += waiting
         result.score += points or 0.0
@@ -184,12 +184,6 @@ def _handed_in(coursedir: CourseDirectory, student: str, module: course_model.Mo
     return not folder.is_dir() or (folder / f"{module.posttest}.ipynb").exists()
 
 
-def _score(auto: float | None, manual: float | None, extra: float | None) -> float:
-    """nbgrader's Grade.score: the manual score if given, else the automatic one, plus any extra credit."""
-    base = manual if manual is not None else auto
-    return 0.0 if base is None else float(base) + float(extra or 0.0)
-
-
 def _items(gb: Gradebook, course: course_model.Course, module: course_model.Module) -> list[Item]:
     try:
         notebook = gb.find_notebook(module.posttest, module.id)
@@ -207,13 +201,16 @@ def _items(gb: Gradebook, course: course_model.Course, module: course_model.Modu
 
 
 def _grade_rows(gb: Gradebook, posttests: list[tuple[str, str]]) -> list[tuple[Any, ...]]:
-    """One row per grade of every submitted post-test, in one query."""
+    """One row per grade of every submitted post-test, in one query per post-test.
+
+    The points are nbgrader's own ``Grade.score`` (manual score if given, else automatic, plus extra credit),
+    computed by the gradebook as formgrader shows it, never re-derived here.
+    """
     rows = []
     for module, notebook in posttests:
         query = (gb.db.query(Student.id, Assignment.name, SubmittedAssignment.timestamp,
-                             SubmittedNotebook.late_submission_penalty, GradeCell.name, GradeCell.max_score,
-                             GradeRow.auto_score, GradeRow.manual_score, GradeRow.extra_credit,
-                             GradeRow.needs_manual_grade)
+                             SubmittedNotebook.late_submission_penalty, GradeCell.name, GradeRow.score,
+                             GradeRow.manual_score, GradeRow.needs_manual_grade)
                  .select_from(GradeRow)
                  .join(GradeCell, GradeCell.id == GradeRow.cell_id)
                  .join(SubmittedNotebook, SubmittedNotebook.id == GradeRow.notebook_id)
