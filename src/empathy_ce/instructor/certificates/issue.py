@@ -15,7 +15,6 @@ an `Attestation` dict; `license_number` and `license_jurisdiction` are printed w
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ from typing import TypedDict
 
 from .. import analysis
 from ..results import Learner, Results
+from ..tables import write_csv
 from . import badge, publish
 from . import register as reg
 from .pdf import Fields, render
@@ -110,14 +110,12 @@ def _remove_stale(results: Results, folder: Path, keep: set[str], undated: list[
 
 
 def _index(folder: Path, issued: list[Certificate], hours: float, draft: bool) -> None:
-    with (folder / "index.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["learner_id", "name", "email", "completion_date", "contact_hours", "certificate_id",
-                         "file", "draft", "badge"])
-        for c in issued:
-            writer.writerow([c.learner.id, c.learner.name, c.learner.email or "", c.completed.isoformat(),
-                             f"{hours:g}", c.certificate_id, c.path.name, "yes" if draft else "no",
-                             c.badge.name if c.badge else ""])
+    write_csv(folder / "index.csv",
+              ["learner_id", "name", "email", "completion_date", "contact_hours", "certificate_id", "file", "draft",
+               "badge"],
+              ([c.learner.id, c.learner.name, c.learner.email or "", c.completed.isoformat(), f"{hours:g}",
+                c.certificate_id, c.path.name, "yes" if draft else "no", c.badge.name if c.badge else ""]
+               for c in issued))
 
 
 def drafts(results: Results, folder: Path, attestations: Mapping[str, Attestation]) -> Outcome:
