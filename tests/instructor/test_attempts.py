@@ -193,7 +193,7 @@ def learner_step(step: str, exchange: Path, home: Path, learner: str, assignment
     from nbgrader.exchange import ExchangeFactory
     from traitlets.config import Config
 
-    from empathy_ce.instructor.configuration import working_directory
+    from contextlib import chdir as working_directory
 
     c = Config()
     c.CourseDirectory.course_id = COURSE_ID
