@@ -3,8 +3,10 @@
 The golden notebook (one item of every kind) is released with nbgrader, then submitted by learners who answer
 well, badly, partly, not at all, with invalid or unreadable answer files, with their own code, with an edited,
 deleted or moved item cell, with a written answer over the length limit, and with a notebook that is not JSON.
-nbgrader autogrades one copy of the course in kernels; the course's grader grades the other, with kernels only
-where it cannot prove a kernel unnecessary. Every grade, comment and autograded notebook must be the same.
+nbgrader autogrades one copy of the course in kernels (the kernel-free plug-in turned off); the course's grader
+grades another, with kernels only where it cannot prove a kernel unnecessary; and stock `nbgrader autograde`, with
+the course's configuration as it is (the plug-in on), grades a third. Every grade, comment and autograded notebook
+must be the same.
 """
 
 from __future__ import annotations
@@ -107,11 +109,25 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, grade.
         nbformat.write(nb, folder / "gold.ipynb")
     ours = base / "ours"
     shutil.copytree(course.root, ours)
-    result = subprocess.run([str(BIN / "nbgrader"), "autograde", "gold"], cwd=course.root, capture_output=True,
-                            text=True, timeout=600)
-    assert "There was an error processing assignment 'gold' for student 'broken'" in result.stdout + result.stderr
+    shutil.copytree(course.root, base / "stock")
+    result = autograde(course.root, "--KernelFreeExecute.kernel_free=False")
+    assert "There was an error processing assignment 'gold' for student 'broken'" in result
     summary = grade.grade(ours, ["gold"], workers=2, progress=False)
-    return course.root, ours, summary, result.stdout + result.stderr
+    return course.root, ours, summary, result
+
+
+def autograde(root: Path, *options: str) -> str:
+    """Stock `nbgrader autograde gold` on the course at root (its nbgrader_config.py), with its log."""
+    result = subprocess.run([str(BIN / "nbgrader"), "autograde", "gold", "--log-level=DEBUG", *options], cwd=root,
+                            capture_output=True, text=True, timeout=600)
+    return result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def stock(graded: tuple[Path, Path, grade.Summary, str]) -> tuple[Path, str]:
+    """The third copy, graded by stock `nbgrader autograde` with the course's configuration (plug-in on)."""
+    root = graded[0].parent / "stock"
+    return root, autograde(root)
 
 
 def gradebook(root: Path) -> dict:
@@ -169,6 +185,30 @@ def test_the_autograded_notebooks_show_the_same_outputs(graded):
             assert outputs(ours, path) == outputs(theirs, path), learner
     shown = json.dumps(nbformat.read(ours / "autograded/garbled/gold/gold.ipynb", as_version=4).cells[2].outputs)
     assert "Saved answers could not be read" in shown and "learner 'garbled'" in shown
+
+
+def test_stock_nbgrader_autograde_gives_the_same_grades_and_notebooks_as_kernels(graded, stock):
+    theirs = graded[0]
+    root, log = stock
+    assert gradebook(root) == gradebook(theirs)
+    for learner in LEARNERS:
+        path = Path("autograded") / learner / "gold" / "gold.ipynb"
+        assert (theirs / path).exists() == (root / path).exists(), learner
+        if (theirs / path).exists():
+            assert outputs(root, path) == outputs(theirs, path), learner
+    assert "There was an error processing assignment 'gold' for student 'broken'" in log
+
+
+def test_stock_nbgrader_autograde_starts_kernels_only_where_needed(graded, stock):
+    # nbclient logs "Executing notebook with kernel" for every kernel it starts, and our plug-in names each
+    # notebook it graded without one: the kernel-only run started one per readable submission.
+    _, log = stock
+    kernel_only = graded[3]
+    readable = len(LEARNERS) - 1  # "broken" is no notebook
+    assert kernel_only.count("Executing notebook with kernel") == readable
+    assert log.count("Executing notebook with kernel") == 2  # "moved" (skip-execution tag), "wrong" (overflow)
+    assert log.count("without a kernel") == readable - 2
+    assert "without a kernel" not in kernel_only
 
 
 def test_kernels_run_only_where_needed(graded):

@@ -1,11 +1,11 @@
 """Grading: nbgrader's own Autograde, in parallel, with a kernel only for notebooks that need one.
 
 ``CourseAutograde`` is nbgrader's ``Autograde`` converter (the class behind ``nbgrader autograde``) with the
-course's configuration: the same file copying, timestamps, sanitising preprocessors, ``FlagWrittenAnswers``,
-``SaveAutoGrades``, late penalties and output folders. One step changes: nbgrader's ``Execute`` becomes
-``WidgetExecute``, which evaluates a notebook proven widget-only (see ``widget_only``) without a kernel and
-hands every other notebook to nbgrader's ``Execute`` unchanged. Each learner submission is one job in a
-worker process; re-running skips what nbgrader would skip, ``--force`` regrades, and manual grades stay
+course's configuration (``grading/config.py``): the same file copying, timestamps, sanitising preprocessors,
+kernel-free execution (``grading/execute.py``, which ``nbgrader autograde`` and formgrader use too),
+``FlagWrittenAnswers``, ``SaveAutoGrades``, late penalties and output folders. What this module adds is the
+batch: each learner submission is one job in a worker process, with nbgrader's per-run set-up done once per
+worker (``speedups``); re-running skips what nbgrader would skip, ``--force`` regrades, and manual grades stay
 (``SaveAutoGrades`` never writes them).
 
 Bad submissions and interrupted runs:
@@ -42,58 +42,25 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import nbformat
-from nbclient.util import run_sync
-from nbconvert.exporters.exporter import ResourcesDict
-from nbformat.notebooknode import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry, Student
 from nbgrader.converters import Autograde, NbGraderException
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import Execute
 from nbgrader.utils import rmtree, temp_attrs
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
-from . import configuration, parallel, speedups, widget_only
+from ..grading import kernel_free
+from ..grading.execute import KernelFreeExecute
+from . import configuration, parallel, speedups
 
-
-class WidgetExecute(Execute):
-    """nbgrader's Execute, except that a notebook proven widget-only is evaluated without a kernel."""
-
-    kernel_free = True  # set per worker
-    kernel_slots: Any = None  # a semaphore limiting concurrent kernels across workers
-    counts: ClassVar[dict[str, int]] = {"without kernel": 0, "with kernel": 0}
-
-    def preprocess(self, nb: NotebookNode, resources: ResourcesDict, km: Any = None) -> tuple[NotebookNode, Any]:
-        folder = Path(resources.get("metadata", {}).get("path") or ".")
-        steps = widget_only.plan(nb, self.skip_cells_with_tag, folder) if self.kernel_free else None
-        if steps is not None:
-            try:
-                widget_only.evaluate(nb, steps, folder)
-            except Exception as err:  # something only a kernel can show (it raises there too): run one
-                self.log.info("Kernel-free grading stopped (%s: %s); running a kernel", type(err).__name__, err)
-            else:
-                WidgetExecute.counts["without kernel"] += 1
-                return nb, resources
-        WidgetExecute.counts["with kernel"] += 1
-        slots = self.kernel_slots or contextlib.nullcontext()
-        with slots:
-            return super().preprocess(nb, resources, km)
-
-    async def async_start_new_kernel_client(self) -> Any:
-        client = await super().async_start_new_kernel_client()
-        speedups.poll_in_slices(client.shell_channel)  # see speedups: no two-minute stalls after widgets
-        speedups.poll_in_slices(client.iopub_channel)
-        return client
-
-    # nbclient binds the synchronous name to its own coroutine; setup_kernel() calls this one.
-    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+WidgetExecute = KernelFreeExecute  # its earlier name
 
 
 class CourseAutograde(Autograde):
-    """nbgrader's Autograde with WidgetExecute in place of Execute, recording what happened to each notebook.
+    """nbgrader's Autograde as configured, recording what happened to each notebook.
 
     It also resumes interrupted work and keeps an earlier grading when a newer submission cannot be graded
     (see the module docstring).
@@ -103,7 +70,6 @@ class CourseAutograde(Autograde):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.autograde_preprocessors = [WidgetExecute if p is Execute else p for p in self.autograde_preprocessors]
         self.failures: list[tuple[str, str]] = []
         self.skipped = False
         self.resumed = False  # an interrupted earlier grading was found and is graded again
@@ -334,10 +300,10 @@ def worker_setup(config: Config, force: bool, kernel_free: bool, kernel_slots: A
     stack = contextlib.ExitStack()
     stack.enter_context(speedups.reuse_gradebooks())
     stack.enter_context(speedups.cached_schema_checks())
-    WidgetExecute.kernel_free = kernel_free
-    WidgetExecute.kernel_slots = kernel_slots
+    KernelFreeExecute.kernel_slots = kernel_slots
     config = Config(config)
-    config.merge(speedups.OPTIMISTIC)
+    if not kernel_free:
+        config.KernelFreeExecute.kernel_free = False
     private_kernel_sockets(config)
     return Worker(config=config, coursedir=CourseDirectory(config=config), force=force, stack=stack)
 
@@ -361,7 +327,7 @@ def private_kernel_sockets(config: Config) -> None:
 def grade_unit(worker: Worker, unit: Unit) -> Outcome:
     """Autograde one learner's submission of one assignment; never raises."""
     started = time.perf_counter()
-    WidgetExecute.counts = {"without kernel": 0, "with kernel": 0}
+    KernelFreeExecute.counts = {"without kernel": 0, "with kernel": 0}
     outcome = Outcome(unit.assignment, unit.student, "graded")
     handler = _ListHandler()
     with temp_attrs(worker.coursedir, assignment_id=unit.assignment, student_id=unit.student, notebook_id="*"):
@@ -387,8 +353,8 @@ def grade_unit(worker: Worker, unit: Unit) -> Outcome:
             outcome.failures = [(path, f"{message}; as nbgrader does, the earlier autograded notebooks were removed "
                                        "(the gradebook keeps the grades it had)") for path, message in outcome.failures]
         outcome.resumed = converter.resumed
-    outcome.without_kernel = WidgetExecute.counts["without kernel"]
-    outcome.with_kernel = WidgetExecute.counts["with kernel"]
+    outcome.without_kernel = KernelFreeExecute.counts["without kernel"]
+    outcome.with_kernel = KernelFreeExecute.counts["with kernel"]
     outcome.warnings = handler.lines
     outcome.seconds = time.perf_counter() - started
     return outcome
@@ -440,7 +406,7 @@ def kernel_notebooks(gb: Gradebook, assignment: str) -> set[str]:
     found = set()
     for notebook in gb.find_assignment(assignment).notebooks:
         code = [cell.source for cell in notebook.source_cells if cell.cell_type == "code" and cell.source.strip()]
-        if any(widget_only.classify(source) is None for source in code):
+        if any(kernel_free.classify(source) is None for source in code):
             found.add(notebook.name)
     return found
 

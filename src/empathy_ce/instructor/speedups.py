@@ -7,27 +7,22 @@ Each helper changes how often nbgrader repeats a constant piece of set-up, never
   database. Every ``close()`` still ends the session, so each step sees the database afresh as before.
 - nbgrader's cell-metadata check calls ``jsonschema.validate``, which re-checks the constant metadata schema
   against the JSON-schema meta-schema for every cell; ``cached_schema_checks()`` checks it once.
-- nbconvert validates the whole notebook after every preprocessor; ``OPTIMISTIC`` asks it to validate once,
-  after the last one (its ``optimistic_validation`` option). A notebook that is invalid still fails before
-  any grade is written: nbgrader's sanitising pass, which writes nothing, ends with that validation.
-- After a cell with an ipywidgets ``interact`` (the outcomes data notebook has two), nbclient's Output-widget
-  shim sends on the kernel's shell socket while another task waits on it, and the waiter can miss the reply
-  until its timeout: a two-minute stall in nbgrader's own autograde too (nbclient issue #312).
-  ``poll_in_slices()`` makes those waits re-check the socket every second; the total timeout is unchanged.
+
+The speed-ups that are safe for every nbgrader command are configured instead (``grading/config.py``):
+validation once per notebook (nbconvert's ``optimistic_validation``), sliced kernel polling and kernel-free
+execution (``grading/execute.py``). These two patch nbgrader's modules for the life of a worker process, which
+suits a batch but not formgrader's long-running server (one engine shared across its requests).
 """
 
 from __future__ import annotations
 
 import importlib
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from queue import Empty
 from types import SimpleNamespace
 from typing import Any
 
 from nbgrader.api import Gradebook
-from traitlets.config import Config
 
 # Modules on nbgrader's autograde and feedback paths that open a Gradebook by name.
 GRADEBOOK_USERS = (
@@ -39,8 +34,6 @@ GRADEBOOK_USERS = (
     "nbgrader.preprocessors.getgrades",
     "empathy_ce.grading.preprocessors",
 )
-
-OPTIMISTIC = Config({"Exporter": {"optimistic_validation": True}})
 
 
 class KeptGradebook(Gradebook):
@@ -112,23 +105,3 @@ def cached_schema_checks() -> Iterator[None]:
     # nbgrader.nbgraderformat.common uses nothing of the module but validate().
     with _patched(("nbgrader.nbgraderformat.common",), "jsonschema", SimpleNamespace(validate=validate)):
         yield
-
-
-SLICE = 1.0  # seconds between re-checks of a kernel channel
-
-
-def poll_in_slices(channel: Any) -> None:
-    """Make an async kernel channel's get_msg(timeout) wait in one-second slices (same overall timeout)."""
-    original = channel.get_msg
-
-    async def get_msg(timeout: float | None = None) -> dict[str, Any]:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            remaining = SLICE if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                return await original(timeout=min(SLICE, remaining))
-            except Empty:
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise
-
-    channel.get_msg = get_msg
