@@ -90,8 +90,8 @@ def known_options() -> dict[str, set[str]]:
     # The default exchange classes are loaded at run time, so nbgrader's class list omits them.
     exchange_classes = [v for v in vars(exchange).values() if isinstance(v, type) and issubclass(v, Configurable)]
     known: dict[str, set[str]] = {}
-    for cls in [NbGraderApp, ClearMetadataPreprocessor, Exporter, *NbGraderApp().all_configurable_classes(), *exchange_classes,
-                *OURS, LimitedKernelManager]:
+    for cls in [NbGraderApp, ClearMetadataPreprocessor, Exporter, *NbGraderApp().all_configurable_classes(),
+                *exchange_classes, *OURS, LimitedKernelManager]:
         known.setdefault(cls.__name__, set()).update(cls.class_traits(config=True))
     return known
 
