@@ -335,8 +335,11 @@ def grade_unit(worker: Worker, unit: Unit) -> Outcome:
         converter.force = worker.force
         converter.expected_notebooks = unit.notebooks
         converter.log.addHandler(handler)
+        # One gradebook transaction per submission, unless a kernel runs (its lock would hold other workers up).
+        transaction = contextlib.nullcontext() if unit.needs_kernel else speedups.one_transaction()
         try:
-            converter.start()
+            with transaction:
+                converter.start()
             if converter.failures:  # refused before nbgrader started: the earlier grading is kept
                 outcome.status, outcome.failures = "failed", converter.failures
             elif converter.skipped:

@@ -5,6 +5,11 @@ Each helper changes how often nbgrader repeats a constant piece of set-up, never
 - nbgrader's converters and preprocessors open a new ``Gradebook`` (database engine, schema check, course
   lookup) about ten times per submission; ``reuse_gradebooks()`` lets those calls share one engine per
   database. Every ``close()`` still ends the session, so each step sees the database afresh as before.
+- nbgrader commits about 30 times per submission (each grade, comment and step), each a disk sync for SQLite;
+  ``one_transaction()`` makes a submission's commits one: within it they only send the changes to the database
+  (flush), and the block ends with one commit (after a failure too, keeping what nbgrader had written, as its
+  own commits would). Used for submissions graded without a kernel: the write lock is held for a fraction of a
+  second, and other workers wait for it (SQLite's busy timeout is raised to ``BUSY_SECONDS``).
 - nbgrader's cell-metadata check calls ``jsonschema.validate``, which re-checks the constant metadata schema
   against the JSON-schema meta-schema for every cell; ``cached_schema_checks()`` checks it once.
 
@@ -17,12 +22,14 @@ suits a batch but not formgrader's long-running server (one engine shared across
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 from nbgrader.api import Gradebook
+from sqlalchemy import event
 
 # Modules on nbgrader's autograde and feedback paths that open a Gradebook by name.
 GRADEBOOK_USERS = (
@@ -36,14 +43,89 @@ GRADEBOOK_USERS = (
 )
 
 
+BUSY_SECONDS = 120  # how long a worker waits for another's SQLite write lock (the driver's default is 5 s)
+log = logging.getLogger(__name__)
+
+
+class _Transaction:
+    active = False
+    sessions: ClassVar[dict[int, Any]] = {}
+    rolled_back = False
+
+
+class _Session:
+    """nbgrader's scoped session; inside one_transaction(), commit() is a flush and remove() waits for the end."""
+
+    def __init__(self, scoped: Any) -> None:
+        self._scoped = scoped
+
+    def _joined(self) -> bool:
+        if _Transaction.active:
+            _Transaction.sessions[id(self._scoped)] = self._scoped
+        return _Transaction.active
+
+    def commit(self) -> None:
+        return self._scoped.flush() if self._joined() else self._scoped.commit()
+
+    def rollback(self) -> None:
+        if _Transaction.active:  # nbgrader rolls back a failed insert; in one transaction that undoes more
+            _Transaction.rolled_back = True
+        self._scoped.rollback()
+
+    def remove(self) -> None:
+        if not self._joined():
+            self._scoped.remove()
+
+    def __getattr__(self, name: str) -> Any:
+        self._joined()
+        return getattr(self._scoped, name)
+
+
 class KeptGradebook(Gradebook):
     """An nbgrader Gradebook whose close() ends the session but keeps the engine for the next user."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _busy_timeout)
+            self.engine.dispose()  # the connections made so far have the driver's timeout
+        self.db = _Session(self.db)
 
     def close(self) -> None:
         self.db.remove()
 
     def dispose(self) -> None:
         super().close()
+
+
+def _busy_timeout(connection: Any, record: Any) -> None:
+    connection.execute(f"PRAGMA busy_timeout = {BUSY_SECONDS * 1000}")
+
+
+@contextmanager
+def one_transaction() -> Iterator[None]:
+    """The kept gradebooks' commits inside this block become one commit at its end (see the module docstring)."""
+    _Transaction.active, _Transaction.sessions, _Transaction.rolled_back = True, {}, False
+    failed = False
+    try:
+        yield
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        _Transaction.active = False
+        for scoped in _Transaction.sessions.values():
+            try:
+                scoped.commit()
+            except Exception:
+                scoped.rollback()
+                if not failed:  # else the block's own error is the one to report
+                    raise
+            finally:
+                scoped.remove()
+        if _Transaction.rolled_back:
+            log.warning("a gradebook write was refused and rolled back while grading this submission; "
+                        "grade it again with --force")
 
 
 @contextmanager
@@ -68,6 +150,12 @@ def reuse_gradebooks() -> Iterator[None]:
         key = (db_url, course_id)
         if key not in kept:
             kept[key] = KeptGradebook(db_url, course_id, authenticator)
+            # One session per database, whatever the course (nbgrader's steps name it differently): within
+            # one_transaction() every step must see the others' uncommitted writes.
+            first = next(g for (url, _), g in kept.items() if url == db_url)
+            if first is not kept[key]:
+                kept[key].dispose()
+                kept[key].engine, kept[key].db = first.engine, first.db
         gradebook = kept[key]
         gradebook.authenticator = authenticator
         return gradebook
@@ -76,7 +164,7 @@ def reuse_gradebooks() -> Iterator[None]:
         with _patched(GRADEBOOK_USERS, "Gradebook", shared):
             yield
     finally:
-        for gradebook in kept.values():
+        for gradebook in {id(g.engine): g for g in kept.values()}.values():
             with suppress(Exception):  # at interpreter exit the pool may already be gone
                 gradebook.dispose()
 
