@@ -291,3 +291,20 @@ def test_the_report_agrees_with_an_independent_computation_from_the_gradebook(gr
                   if row["item_id"] == "gold.post.single"}
     # b: right, partial, moved, broken (its answer file is fine); a: wrong, edited; "e": tampered; blank, garbled
     assert single == {"a": 2, "b": 4, "c": 0, "d": 0, "(no answer)": 2, "(invalid answer)": 1}
+
+
+def test_nbgrader_export_with_the_lms_plug_in_writes_the_reports_lms_csv(graded, capsys):
+    _, ours, _, _ = graded
+    assert cli.main(["--root", str(ours), "report"]) == 0, capsys.readouterr()
+    result = subprocess.run([str(BIN / "nbgrader"), "export", "--exporter", "empathy_ce.grading.lms.LmsExportPlugin",
+                             "--to", "exported.csv"], cwd=ours, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = (ours / "reports" / "lms.csv").read_bytes()
+    assert (ours / "exported.csv").read_bytes() == expected
+    assert expected.count(b"\n") == 1 + len(LEARNERS)  # a header, and a row per learner
+    result = subprocess.run([str(BIN / "nbgrader"), "export", "--exporter", "empathy_ce.grading.lms.LmsExportPlugin",
+                             "--to", "one.csv", "--student", "right"], cwd=ours, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = (ours / "one.csv").read_text().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("right,")

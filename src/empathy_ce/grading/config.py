@@ -75,6 +75,8 @@ def configure(c: Config, root: str | Path) -> None:
     # with that validation).
     c.Exporter.optimistic_validation = True
     c.Authenticator.plugin_class = CheckedConfigAuthPlugin
+    # Collect one learner at a time: a learner's unreadable submission is reported, the others collected.
+    c.ExchangeFactory.collect = "empathy_ce.grading.collect.IsolatedCollect"
     # Restore deleted test cells, and never replace a learner's answer file by a source copy.
     c.OverwriteCells.add_missing_cells = True
     source = Path(root) / c.CourseDirectory.get("source_directory", "source")
@@ -90,8 +92,10 @@ def known_options() -> dict[str, set[str]]:
     # The default exchange classes are loaded at run time, so nbgrader's class list omits them.
     exchange_classes = [v for v in vars(exchange).values() if isinstance(v, type) and issubclass(v, Configurable)]
     known: dict[str, set[str]] = {}
+    from .collect import IsolatedCollect
+
     for cls in [NbGraderApp, ClearMetadataPreprocessor, Exporter, *NbGraderApp().all_configurable_classes(),
-                *exchange_classes, *OURS, LimitedKernelManager]:
+                *exchange_classes, *OURS, LimitedKernelManager, IsolatedCollect]:
         known.setdefault(cls.__name__, set()).update(cls.class_traits(config=True))
     return known
 
