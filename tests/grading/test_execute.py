@@ -17,9 +17,9 @@ from learners import answers_json
 from nbgrader.nbgraderformat import ValidationError
 from nbgrader.preprocessors import Execute
 
-from empathy_ce import authoring
-from empathy_ce.grading import evaluation
+from empathy_ce import answers, authoring
 from empathy_ce.grading.execute import KernelFreeCheckCellMetadata, KernelFreeExecute
+from empathy_ce.grading.preprocessors import FlagWrittenAnswers
 
 SPEC, KEY = golden.ITEMS[0]  # a single-choice item
 TEXT_SPEC = golden.ITEMS[5][0]  # a written answer
@@ -88,13 +88,21 @@ def test_a_linked_answer_file_is_refused_as_in_a_kernel(tmp_path, monkeypatch):
     assert "a link to another file" in json.dumps(shown(free_nb))
 
 
-def test_each_answer_file_is_read_once(tmp_path, monkeypatch):
-    folder = learner_folder(tmp_path, ANSWERS["invalid"])
+@pytest.mark.parametrize("case", ["right", "garbled", "none"])
+def test_each_answer_file_is_read_once_per_submission(case, tmp_path, monkeypatch):
+    # The kernel-free evaluation and FlagWrittenAnswers (the next step that needs the answers) share one read.
+    folder = learner_folder(tmp_path, ANSWERS[case])
     reads = []
-    real = evaluation.read
-    monkeypatch.setattr(evaluation, "read", lambda path: reads.append(path) or real(path))
-    KernelFreeExecute().preprocess(tiny_notebook(), {"metadata": {"path": str(folder)}}, NoKernel())
+    real = answers.read_limited
+    monkeypatch.setattr(answers, "read_limited", lambda path: reads.append(path) or real(path))
+    resources = {"metadata": {"path": str(folder)}}
+    nb, resources = KernelFreeExecute().preprocess(tiny_notebook(), resources, NoKernel())
+    text_cell = nb.cells[3]
+    text_cell.metadata["nbgrader"] = {"grade": True, "solution": True, "grade_id": "t", "points": 1,
+                                      "checksum": "x", "schema_version": 3}
+    FlagWrittenAnswers().preprocess(nb, resources)
     assert reads == [folder.resolve() / "answers.json"]
+    assert ("checksum" not in text_cell.metadata["nbgrader"]) == (case == "right")  # a written answer: flagged
 
 
 def test_turned_off_every_notebook_runs_in_a_kernel(tmp_path, monkeypatch):

@@ -125,11 +125,14 @@ class Evaluation:
         return self.outputs
 
 
-def evaluate(nb: NotebookNode, steps: list[tuple[int, Setup | Item]], folder: Path) -> NotebookNode:
+def evaluate(nb: NotebookNode, steps: list[tuple[int, Setup | Item]], folder: Path
+             ) -> dict[str, Any] | AnswerFileError | None:
     """Fill in a planned notebook's outputs and execution counts as an autograde kernel run would.
 
     Everything is computed before the notebook is touched: if a call raises (an answer that even the kernel's
-    code would choke on), the exception leaves the notebook as it was, for a kernel to run.
+    code would choke on), the exception leaves the notebook as it was, for a kernel to run. Returns what the
+    post-test answer file held ({item id: value}, or the error reading it; None if no item read it), for the
+    later steps that need it (``FlagWrittenAnswers``), so that the file is read once.
     """
     from ipykernel.ipkernel import IPythonKernel
 
@@ -140,4 +143,4 @@ def evaluate(nb: NotebookNode, steps: list[tuple[int, Setup | Item]], folder: Pa
         nb.cells[index].execution_count = count
         nb.cells[index].outputs = outputs
     nb.metadata["language_info"] = dict(IPythonKernel.language_info)
-    return nb
+    return evaluation.answers.read.get(evaluation.answers.path)

@@ -58,12 +58,12 @@ class KernelFreeExecute(Execute):
                  if self.kernel_free else None)
         if steps is not None:
             try:
-                evaluation.evaluate(nb, steps, folder)
+                answers = evaluation.evaluate(nb, steps, folder)
             except Exception as err:  # something only a kernel can show (it raises there too): run one
                 self.log.info("Kernel-free grading stopped (%s: %s); running a kernel", type(err).__name__, err)
             else:
                 KernelFreeExecute.counts["without kernel"] += 1
-                resources.setdefault(KEY, {})["kernel_free"] = True
+                resources.setdefault(KEY, {}).update(kernel_free=True, answers=answers)
                 name = resources.get("metadata", {}).get("name", "notebook")
                 self.log.info("Graded %s in %s without a kernel (widget-only)", name, folder)
                 return nb, resources
