@@ -16,6 +16,7 @@ no assignment of the course, or one not yet released to the gradebook, is report
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fnmatch
 import glob
 import logging
@@ -276,6 +277,8 @@ def grade(root: Path, assignments: list[str], students: list[str] | None = None,
     config = config or configuration.load(root)
     coursedir = CourseDirectory(config=config)
     units, rejected = prepare(coursedir, submissions(coursedir, assignments, students), assignments, every=every)
+    if not kernel_free:  # every notebook runs in a kernel (and so outside one long gradebook transaction)
+        units = [dataclasses.replace(u, needs_kernel=True) for u in units]
     if every:
         rejected += strays(coursedir, assignments, students)
     workers = workers or parallel.default_workers()
