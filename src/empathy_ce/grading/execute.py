@@ -8,7 +8,9 @@ nbgrader's Execute unchanged. ``c.KernelFreeExecute.kernel_free = False`` runs e
 
 After a kernel-free evaluation, nbgrader's ``CheckCellMetadata`` at the end of the autograde pass provably does
 nothing: it checks the cells' nbgrader metadata, which the sanitising pass has just checked on the same notebook
-(read back from the file it wrote), and the evaluation changes outputs only. ``KernelFreeCheckCellMetadata``
+(read back from the file it wrote); in between, the evaluation changes outputs only, and ``FlagWrittenAnswers``
+at most drops the optional ``checksum`` key (nbgrader's schema v3 requires only schema_version, grade, locked
+and solution, and never looks at checksums when validating). ``KernelFreeCheckCellMetadata``
 skips it for such a notebook (``resources["empathy_ce"]["kernel_free"]``). (``LimitOutput`` stays: a notice
 can quote a learner's multi-line answer, so it is not provably idle, and it costs next to nothing.)
 """
