@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from nbgrader.api import Gradebook, MissingEntry, Student
-from nbgrader.converters import NbGraderException
+from nbgrader.converters import Autograde, NbGraderException
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import temp_attrs
 from sqlalchemy.exc import SAWarning
@@ -43,7 +43,7 @@ from ..grading.execute import KernelFreeExecute
 from . import configuration, parallel, speedups
 from .autograde import CourseAutograde, describe, in_progress_marker, notebook_problem
 
-__all__ = ["CourseAutograde", "Outcome", "Summary", "Unit", "describe", "format_summary", "grade",
+__all__ = ["Autograde", "CourseAutograde", "Outcome", "Summary", "Unit", "describe", "format_summary", "grade",
            "in_progress_marker", "notebook_problem"]
 
 WidgetExecute = KernelFreeExecute  # its earlier name
