@@ -13,16 +13,24 @@ Two kinds of submission are made from the real course (solutions/, generated wit
 - code: N learners submitting the outcomes module's data notebook, whose optional coding path is run by
   nbgrader (right, wrong, blank or failing code).
 
-Each kind is graded twice from identical copies of the course, each with its own gradebook: by
-`nbgrader autograde "*"` (one serial process, as an instructor runs it) and by `empathy-ce grade`. Both are
-timed as whole commands from the shell, start-up included. Every grade (auto score and manual-grading flag
-of every grade cell of every submission) must be identical, or the benchmark fails.
+Each kind is graded three times from identical copies of the course, each with its own gradebook:
+
+- baseline: stock `nbgrader autograde "*"` (one serial process, as an instructor runs it) with every notebook
+  executed in a kernel: the course's plug-ins that only save time turned off (``KERNEL_ONLY``);
+- stock: the same command with the course's nbgrader_config.py as it is (kernel-free execution on), what
+  formgrader's Autograde button runs;
+- empathy-ce: `empathy-ce grade` (worker processes, per-run set-up once per worker).
+
+All are timed as whole commands from the shell, start-up included. Every grade (auto score and manual-grading
+flag of every grade cell of every submission) and every autograded notebook (outputs and execution counts; the
+kernel's timing metadata aside) must be identical to the baseline's, or the benchmark fails.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import shutil
@@ -41,13 +49,18 @@ from empathy_ce import cells, kinds  # noqa: E402
 from empathy_ce import course as course_model  # noqa: E402
 
 BIN = Path(sys.executable).parent
+# Everything that makes stock nbgrader autograde faster with this course's configuration, turned off.
+KERNEL_ONLY = ["--KernelFreeExecute.kernel_free=False", "--KernelFreeExecute.sliced_polling=False",
+               "--Exporter.optimistic_validation=False"]
 STAMP = "2026-05-04 09:30:00.000000 UTC"
 OWN_CELL = "score = lambda item_id, key: 99\nimport empathy_ce.notebook as _n\n_n.score = score\n"
 
 
 def run(command: list[str], cwd: Path) -> float:
+    # nbgrader runs `alembic` (and start-up runs `jupyter`) from PATH: this environment's, activated or not.
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     started = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         tail = (result.stdout + result.stderr)[-3000:]
@@ -188,32 +201,56 @@ def stalls(course_root: Path) -> int:
     return found
 
 
+def notebooks(course_root: Path) -> dict[str, object]:
+    """Every autograded notebook's cells as formgrader shows them (kernel timing aside, the folder as <root>)."""
+    found = {}
+    for path in sorted(course_root.glob("autograded/*/*/*.ipynb")):
+        text = path.read_text().replace(str(course_root), "<root>")
+        nb = nbformat.reads(text, as_version=4)
+        found[str(path.relative_to(course_root))] = [
+            (c.cell_type, c.source, {k: v for k, v in c.metadata.items() if k != "execution"}, c.get("outputs"),
+             c.get("execution_count")) for c in nb.cells]
+    return found
+
+
+def check_same(kind: str, name: str, expected: dict, got: dict, what: str) -> None:
+    differ = sorted(k for k in set(expected) | set(got) if expected.get(k) != got.get(k))
+    if differ or not expected:
+        for k in differ[:20]:
+            print(f"  DIFFERENT {k}: nbgrader {str(expected.get(k))[:200]}, {name} {str(got.get(k))[:200]}")
+        raise SystemExit(f"[{kind}] {name}: {what} differ on {len(differ)} of {len(expected)}")
+
+
 def compare(kind: str, n: int, base: Path, make: callable, seed: int, workers: int | None) -> dict[str, float]:
     nb_course = base / f"{kind}-nbgrader"
+    stock = base / f"{kind}-stock"
     ours = base / f"{kind}-empathy-ce"
     shutil.copytree(base / "template", nb_course)
     make(nb_course, n, random.Random(seed))
     shutil.copytree(nb_course, ours)
-    print(f"[{kind}] {n} submissions; nbgrader autograde (serial) ...", flush=True)
-    serial = run([str(BIN / "nbgrader"), "autograde", "*"], nb_course)
-    print(f"[{kind}] nbgrader: {serial:.1f} s; empathy-ce grade ...", flush=True)
+    shutil.copytree(nb_course, stock)
+    print(f"[{kind}] {n} submissions; nbgrader autograde (serial, kernels) ...", flush=True)
+    serial = run([str(BIN / "nbgrader"), "autograde", "*", *KERNEL_ONLY], nb_course)
+    print(f"[{kind}] nbgrader: {serial:.1f} s; nbgrader autograde (serial, course config) ...", flush=True)
+    plugged = run([str(BIN / "nbgrader"), "autograde", "*"], stock)
+    print(f"[{kind}] nbgrader with the plug-in: {plugged:.1f} s; empathy-ce grade ...", flush=True)
     command = [str(BIN / "empathy-ce"), "--root", str(ours), "grade", "--no-progress"]
     if workers:
         command += ["--workers", str(workers)]
     fast = run(command, ours)
-    expected, got = grades(nb_course), grades(ours)
-    differ = sorted(k for k in set(expected) | set(got) if expected.get(k) != got.get(k))
-    if differ or not expected:
-        for k in differ[:20]:
-            print(f"  DIFFERENT {k}: nbgrader {expected.get(k)}, empathy-ce {got.get(k)}")
-        raise SystemExit(f"[{kind}] scores differ on {len(differ)} of {len(expected)} grades")
-    result = {"n": n, "grades": len(expected), "nbgrader_s": serial, "ours_s": fast,
-              "nbgrader_per_min": n / serial * 60, "ours_per_min": n / fast * 60, "ratio": serial / fast,
+    expected, expected_nbs = grades(nb_course), notebooks(nb_course)
+    for name, root in (("stock", stock), ("empathy-ce", ours)):
+        check_same(kind, name, expected, grades(root), "grades")
+        check_same(kind, name, expected_nbs, notebooks(root), "autograded notebooks")
+    result = {"n": n, "grades": len(expected), "nbgrader_s": serial, "stock_s": plugged, "ours_s": fast,
+              "nbgrader_per_min": n / serial * 60, "stock_per_min": n / plugged * 60, "ours_per_min": n / fast * 60,
+              "stock_ratio": serial / plugged, "ratio": serial / fast,
               "nbgrader_stalls": stalls(nb_course), "ours_stalls": stalls(ours)}
-    print(f"[{kind}] identical scores on all {len(expected)} grades of {n} submissions; "
-          f"nbgrader {result['nbgrader_per_min']:.1f}/min, empathy-ce {result['ours_per_min']:.1f}/min, "
-          f"{result['ratio']:.1f}x; kernel runs stalled a minute or more: nbgrader {result['nbgrader_stalls']}, "
-          f"empathy-ce {result['ours_stalls']}", flush=True)
+    print(f"[{kind}] identical scores on all {len(expected)} grades and all {len(expected_nbs)} autograded notebooks "
+          f"of {n} submissions; nbgrader {result['nbgrader_per_min']:.1f}/min, with the plug-in "
+          f"{result['stock_per_min']:.1f}/min ({result['stock_ratio']:.1f}x), empathy-ce "
+          f"{result['ours_per_min']:.1f}/min ({result['ratio']:.1f}x); kernel runs stalled a minute or more: "
+          f"nbgrader {result['nbgrader_stalls']}, empathy-ce {result['ours_stalls']}", flush=True)
     return result
 
 
@@ -237,10 +274,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.only in (None, kind):
                 n = args.n_code if kind == "code" and args.n_code is not None else args.n
                 results[kind] = compare(kind, n, base, make, args.seed, args.workers)
-        print("\nkind       submissions  nbgrader/min  empathy-ce/min  speed-up")
+        print("\nkind       submissions  nbgrader/min  +plug-in/min  speed-up  empathy-ce/min  speed-up")
         for kind, r in results.items():
-            print(f"{kind:<10} {r['n']:>11}  {r['nbgrader_per_min']:>12.1f}  {r['ours_per_min']:>14.1f}  "
-                  f"{r['ratio']:>7.1f}x")
+            print(f"{kind:<10} {r['n']:>11}  {r['nbgrader_per_min']:>12.1f}  {r['stock_per_min']:>12.1f}  "
+                  f"{r['stock_ratio']:>7.1f}x  {r['ours_per_min']:>14.1f}  {r['ratio']:>7.1f}x")
         if args.json:
             args.json.write_text(json.dumps(results, indent=2))
     finally:

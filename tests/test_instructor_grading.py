@@ -3,8 +3,10 @@
 The golden notebook (one item of every kind) is released with nbgrader, then submitted by learners who answer
 well, badly, partly, not at all, with invalid or unreadable answer files, with their own code, with an edited,
 deleted or moved item cell, with a written answer over the length limit, and with a notebook that is not JSON.
-nbgrader autogrades one copy of the course in kernels; the course's grader grades the other, with kernels only
-where it cannot prove a kernel unnecessary. Every grade, comment and autograded notebook must be the same.
+nbgrader autogrades one copy of the course in kernels (the kernel-free plug-in turned off); the course's grader
+grades another, with kernels only where it cannot prove a kernel unnecessary; and stock `nbgrader autograde`, with
+the course's configuration as it is (the plug-in on), grades a third. Every grade, comment and autograded notebook
+must be the same.
 """
 
 from __future__ import annotations
@@ -107,11 +109,25 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, grade.
         nbformat.write(nb, folder / "gold.ipynb")
     ours = base / "ours"
     shutil.copytree(course.root, ours)
-    result = subprocess.run([str(BIN / "nbgrader"), "autograde", "gold"], cwd=course.root, capture_output=True,
-                            text=True, timeout=600)
-    assert "There was an error processing assignment 'gold' for student 'broken'" in result.stdout + result.stderr
+    shutil.copytree(course.root, base / "stock")
+    result = autograde(course.root, "--KernelFreeExecute.kernel_free=False")
+    assert "There was an error processing assignment 'gold' for student 'broken'" in result
     summary = grade.grade(ours, ["gold"], workers=2, progress=False)
-    return course.root, ours, summary, result.stdout + result.stderr
+    return course.root, ours, summary, result
+
+
+def autograde(root: Path, *options: str) -> str:
+    """Stock `nbgrader autograde gold` on the course at root (its nbgrader_config.py), with its log."""
+    result = subprocess.run([str(BIN / "nbgrader"), "autograde", "gold", "--log-level=DEBUG", *options], cwd=root,
+                            capture_output=True, text=True, timeout=600)
+    return result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def stock(graded: tuple[Path, Path, grade.Summary, str]) -> tuple[Path, str]:
+    """The third copy, graded by stock `nbgrader autograde` with the course's configuration (plug-in on)."""
+    root = graded[0].parent / "stock"
+    return root, autograde(root)
 
 
 def gradebook(root: Path) -> dict:
@@ -169,6 +185,35 @@ def test_the_autograded_notebooks_show_the_same_outputs(graded):
             assert outputs(ours, path) == outputs(theirs, path), learner
     shown = json.dumps(nbformat.read(ours / "autograded/garbled/gold/gold.ipynb", as_version=4).cells[2].outputs)
     assert "Saved answers could not be read" in shown and "learner 'garbled'" in shown
+
+
+def test_stock_nbgrader_autograde_gives_the_same_grades_and_notebooks_as_kernels(graded, stock):
+    theirs = graded[0]
+    root, log = stock
+    assert gradebook(root) == gradebook(theirs)
+    for learner in LEARNERS:
+        path = Path("autograded") / learner / "gold" / "gold.ipynb"
+        assert (theirs / path).exists() == (root / path).exists(), learner
+        if (theirs / path).exists():
+            assert outputs(root, path) == outputs(theirs, path), learner
+    assert "There was an error processing assignment 'gold' for student 'broken'" in log
+
+
+def kernel_ran(root: Path, learner: str) -> bool:
+    """nbclient records each cell's kernel timing in its metadata ("execution"); no kernel, no timing."""
+    nb = nbformat.read(root / "autograded" / learner / "gold" / "gold.ipynb", as_version=4)
+    return any("execution" in cell.metadata for cell in nb.cells)
+
+
+def test_stock_nbgrader_autograde_starts_kernels_only_where_needed(graded, stock):
+    theirs, _, _, kernel_only_log = graded
+    root, log = stock
+    readable = set(LEARNERS) - {"broken"}  # "broken" is no notebook
+    assert all(kernel_ran(theirs, learner) for learner in readable)  # the plug-in off: a kernel each
+    assert {learner for learner in readable if kernel_ran(root, learner)} == {"moved", "wrong"}
+    # The plug-in names each notebook it graded without a kernel in nbgrader's log.
+    assert log.count("without a kernel (widget-only)") == len(readable) - 2
+    assert "without a kernel" not in kernel_only_log
 
 
 def test_kernels_run_only_where_needed(graded):
@@ -246,3 +291,20 @@ def test_the_report_agrees_with_an_independent_computation_from_the_gradebook(gr
                   if row["item_id"] == "gold.post.single"}
     # b: right, partial, moved, broken (its answer file is fine); a: wrong, edited; "e": tampered; blank, garbled
     assert single == {"a": 2, "b": 4, "c": 0, "d": 0, "(no answer)": 2, "(invalid answer)": 1}
+
+
+def test_nbgrader_export_with_the_lms_plug_in_writes_the_reports_lms_csv(graded, capsys):
+    _, ours, _, _ = graded
+    assert cli.main(["--root", str(ours), "report"]) == 0, capsys.readouterr()
+    result = subprocess.run([str(BIN / "nbgrader"), "export", "--exporter", "empathy_ce.grading.lms.LmsExportPlugin",
+                             "--to", "exported.csv"], cwd=ours, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = (ours / "reports" / "lms.csv").read_bytes()
+    assert (ours / "exported.csv").read_bytes() == expected
+    assert expected.count(b"\n") == 1 + len(LEARNERS)  # a header, and a row per learner
+    result = subprocess.run([str(BIN / "nbgrader"), "export", "--exporter", "empathy_ce.grading.lms.LmsExportPlugin",
+                             "--to", "one.csv", "--student", "right"], cwd=ours, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = (ours / "one.csv").read_text().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("right,")

@@ -7,8 +7,8 @@ import nbformat
 import pytest
 
 from empathy_ce import authoring
-from empathy_ce.instructor import widget_only
-from empathy_ce.instructor.widget_only import Item, Setup
+from empathy_ce.grading import kernel_free as widget_only
+from empathy_ce.grading.kernel_free import Item, Setup
 
 SPEC, KEY = golden.ITEMS[0]
 ITEM = authoring.item_source(SPEC, KEY)

@@ -7,19 +7,25 @@ import fnmatch
 from pathlib import Path
 from typing import Any
 
+from nbconvert.exporters import Exporter
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.auth import NoAuthPlugin
 from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
-from nbgrader.preprocessors import ClearSolutions, OverwriteCells, SaveAutoGrades
+from nbgrader.preprocessors import CheckCellMetadata, ClearSolutions, Execute, OverwriteCells, SaveAutoGrades
 from traitlets.config import Config, Configurable
 from traitlets.config.loader import PyFileConfigLoader
 
 from ..answers import FILENAME
 from . import preprocessors as pp
+from .execute import KernelFreeCheckCellMetadata, KernelFreeExecute
 from .sandbox import LimitedKernelManager
 
 OURS = (pp.RefuseAnswerFiles, pp.StripWidgetState, pp.KeepItemCells, pp.RestoreCells, pp.MirrorSubmission,
-        pp.RemoveAddedCells, pp.ScreenLearnerCode, pp.FlagWrittenAnswers, pp.ItemFeedback)
+        pp.RemoveAddedCells, pp.ScreenLearnerCode, pp.FlagWrittenAnswers, pp.ItemFeedback, KernelFreeExecute,
+        KernelFreeCheckCellMetadata)
+# nbgrader's autograde steps replaced by ours (execute.py): kernel-free execution, and the metadata check that a
+# notebook graded without a kernel does not need twice.
+AUTOGRADE = {Execute: KernelFreeExecute, CheckCellMetadata: KernelFreeCheckCellMetadata}
 
 
 class ConfigTypoError(ValueError):
@@ -57,14 +63,20 @@ def configure(c: Config, root: str | Path) -> None:
     ours = [pp.RestoreCells, pp.MirrorSubmission, pp.RemoveAddedCells, pp.ScreenLearnerCode]
     c.Autograde.sanitize_preprocessors = [q for p in _default(Autograde, "sanitize_preprocessors")
                                           for q in (ours if p is OverwriteCells else [p])]
-    grade = _default(Autograde, "autograde_preprocessors")
+    grade = [AUTOGRADE.get(p, p) for p in _default(Autograde, "autograde_preprocessors")]
     i = grade.index(SaveAutoGrades)
     c.Autograde.autograde_preprocessors = [*grade[:i], pp.FlagWrittenAnswers, *grade[i:]]
     # Feedback: right or not and why under each post-test item, and what to review for a module not passed.
     c.GenerateFeedback.preprocessors = [*_default(GenerateFeedback, "preprocessors"), pp.ItemFeedback]
     # Learner kernels: CPU, memory and file-size limits, no planted modules, and at autograde a sandbox (sandbox.py).
     c.Execute.kernel_manager_class = LimitedKernelManager
+    # nbconvert validates the notebook after every preprocessor; once, after the last, is enough: an invalid
+    # submission still fails before a grade is written (nbgrader's sanitising pass, which saves no grade, ends
+    # with that validation).
+    c.Exporter.optimistic_validation = True
     c.Authenticator.plugin_class = CheckedConfigAuthPlugin
+    # Collect one learner at a time: a learner's unreadable submission is reported, the others collected.
+    c.ExchangeFactory.collect = "empathy_ce.grading.collect.IsolatedCollect"
     # Restore deleted test cells, and never replace a learner's answer file by a source copy.
     c.OverwriteCells.add_missing_cells = True
     source = Path(root) / c.CourseDirectory.get("source_directory", "source")
@@ -80,8 +92,10 @@ def known_options() -> dict[str, set[str]]:
     # The default exchange classes are loaded at run time, so nbgrader's class list omits them.
     exchange_classes = [v for v in vars(exchange).values() if isinstance(v, type) and issubclass(v, Configurable)]
     known: dict[str, set[str]] = {}
-    for cls in [NbGraderApp, ClearMetadataPreprocessor, *NbGraderApp().all_configurable_classes(), *exchange_classes,
-                *OURS, LimitedKernelManager]:
+    from .collect import IsolatedCollect
+
+    for cls in [NbGraderApp, ClearMetadataPreprocessor, Exporter, *NbGraderApp().all_configurable_classes(),
+                *exchange_classes, *OURS, LimitedKernelManager, IsolatedCollect]:
         known.setdefault(cls.__name__, set()).update(cls.class_traits(config=True))
     return known
 

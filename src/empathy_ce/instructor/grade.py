@@ -1,37 +1,24 @@
 """Grading: nbgrader's own Autograde, in parallel, with a kernel only for notebooks that need one.
 
-``CourseAutograde`` is nbgrader's ``Autograde`` converter (the class behind ``nbgrader autograde``) with the
-course's configuration: the same file copying, timestamps, sanitising preprocessors, ``FlagWrittenAnswers``,
-``SaveAutoGrades``, late penalties and output folders. One step changes: nbgrader's ``Execute`` becomes
-``WidgetExecute``, which evaluates a notebook proven widget-only (see ``widget_only``) without a kernel and
-hands every other notebook to nbgrader's ``Execute`` unchanged. Each learner submission is one job in a
-worker process; re-running skips what nbgrader would skip, ``--force`` regrades, and manual grades stay
-(``SaveAutoGrades`` never writes them).
+``CourseAutograde`` (``autograde.py``: bad submissions, interrupted runs) is nbgrader's ``Autograde``
+converter (the class behind ``nbgrader autograde``) with the course's configuration (``grading/config.py``):
+the same file copying, timestamps, sanitising preprocessors, kernel-free execution (``grading/execute.py``,
+which ``nbgrader autograde`` and formgrader use too), ``FlagWrittenAnswers``, ``SaveAutoGrades``, late
+penalties and output folders. What this module adds is the batch: each learner submission is one job in a
+worker process, with nbgrader's per-run set-up done once per worker and one gradebook transaction per
+submission graded without a kernel (``speedups``); re-running skips what nbgrader would skip, ``--force``
+regrades, and manual grades stay (``SaveAutoGrades`` never writes them).
 
-Bad submissions and interrupted runs:
-
-- A notebook nbformat cannot read (not JSON, empty, not a notebook, an unknown nbformat version) fails that
-  learner's submission with the reason in plain words (``notebook_problem``); the rest are graded.
-- A newer submission replacing an earlier grading is first checked: readable, and through nbgrader's
-  sanitising pass in memory (which only reads the gradebook). If it fails, the earlier grading stays as it
-  was (autograded notebooks, grades, submission time): nbgrader would delete the autograded notebooks before
-  finding out. A failure later on (in the grading pass) removes them as nbgrader does, and the report says so.
-- A grading run killed midway leaves ``autograded/<learner>/<assignment>/`` holding ``timestamp.txt`` and
-  nbgrader's sanitised (not yet graded) notebook, or a half-written one, which nbgrader's own re-run skips as
-  done. Each submission is therefore marked in progress (``in_progress_marker``) from the moment nbgrader may
-  write its destination until it has finished with it; a destination with that mark, or without a readable
-  autograded notebook for every submitted notebook of the assignment, is graded again. The gradebook is
-  updated in place, so nothing is counted twice.
-- Given no assignments, ``empathy-ce grade`` grades the whole course (``every``): a folder of submitted/ that
-  is no assignment of the course, or one not yet released to the gradebook, is reported per learner.
+Given no assignments, ``empathy-ce grade`` grades the whole course (``every``): a folder of submitted/ that is
+no assignment of the course, or one not yet released to the gradebook, is reported per learner.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fnmatch
 import glob
-import json
 import logging
 import multiprocessing.util
 import os
@@ -42,234 +29,24 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-import nbformat
-from nbclient.util import run_sync
-from nbconvert.exporters.exporter import ResourcesDict
-from nbformat.notebooknode import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry, Student
 from nbgrader.converters import Autograde, NbGraderException
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import Execute
-from nbgrader.utils import rmtree, temp_attrs
+from nbgrader.utils import temp_attrs
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
-from . import configuration, parallel, speedups, widget_only
+from ..grading import kernel_free
+from ..grading.execute import KernelFreeExecute
+from . import configuration, parallel, speedups
+from .autograde import CourseAutograde, describe, in_progress_marker, notebook_problem
 
+__all__ = ["Autograde", "CourseAutograde", "Outcome", "Summary", "Unit", "describe", "format_summary", "grade",
+           "in_progress_marker", "notebook_problem"]
 
-class WidgetExecute(Execute):
-    """nbgrader's Execute, except that a notebook proven widget-only is evaluated without a kernel."""
-
-    kernel_free = True  # set per worker
-    kernel_slots: Any = None  # a semaphore limiting concurrent kernels across workers
-    counts: ClassVar[dict[str, int]] = {"without kernel": 0, "with kernel": 0}
-
-    def preprocess(self, nb: NotebookNode, resources: ResourcesDict, km: Any = None) -> tuple[NotebookNode, Any]:
-        folder = Path(resources.get("metadata", {}).get("path") or ".")
-        steps = widget_only.plan(nb, self.skip_cells_with_tag, folder) if self.kernel_free else None
-        if steps is not None:
-            try:
-                widget_only.evaluate(nb, steps, folder)
-            except Exception as err:  # something only a kernel can show (it raises there too): run one
-                self.log.info("Kernel-free grading stopped (%s: %s); running a kernel", type(err).__name__, err)
-            else:
-                WidgetExecute.counts["without kernel"] += 1
-                return nb, resources
-        WidgetExecute.counts["with kernel"] += 1
-        slots = self.kernel_slots or contextlib.nullcontext()
-        with slots:
-            return super().preprocess(nb, resources, km)
-
-    async def async_start_new_kernel_client(self) -> Any:
-        client = await super().async_start_new_kernel_client()
-        speedups.poll_in_slices(client.shell_channel)  # see speedups: no two-minute stalls after widgets
-        speedups.poll_in_slices(client.iopub_channel)
-        return client
-
-    # nbclient binds the synchronous name to its own coroutine; setup_kernel() calls this one.
-    start_new_kernel_client = run_sync(async_start_new_kernel_client)
-
-
-class CourseAutograde(Autograde):
-    """nbgrader's Autograde with WidgetExecute in place of Execute, recording what happened to each notebook.
-
-    It also resumes interrupted work and keeps an earlier grading when a newer submission cannot be graded
-    (see the module docstring).
-    """
-
-    expected_notebooks: frozenset[str] | None = None  # the assignment's notebooks in the gradebook, if known
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.autograde_preprocessors = [WidgetExecute if p is Execute else p for p in self.autograde_preprocessors]
-        self.failures: list[tuple[str, str]] = []
-        self.skipped = False
-        self.resumed = False  # an interrupted earlier grading was found and is graded again
-        self.replacing = False  # an earlier grading is being replaced (newer submission or --force)
-        self._markers: list[Path] = []
-
-    def init_destination(self, assignment_id: str, student_id: str) -> bool:
-        excluded = student_id in (self.coursedir.student_id_exclude or "").split(",")
-        dest = Path(os.path.normpath(self._format_dest(assignment_id, student_id)))
-        marker = in_progress_marker(dest)
-        # A marker without its folder: the run was killed after marking, before nbgrader made the folder.
-        if (dest.exists() or marker.exists()) and not excluded:
-            newer = dest.exists() and self.newer(dest, assignment_id, student_id)
-            if marker.exists() or not (newer or self.complete(dest, assignment_id)):
-                self.log.warning("grading of learner %s's %s was interrupted; grading it again",
-                                 student_id, assignment_id)
-                self.resumed = True
-                if dest.exists():
-                    rmtree(str(dest))
-            else:
-                # A newer submission replaces the earlier grading: first make sure nbgrader can grade it, since it
-                # removes the earlier autograded notebooks before it finds out. (The same submission regraded with
-                # --force was graded before, so it can be.)
-                graded = self.graded_names(assignment_id) if newer else frozenset()
-                broken = [(path, problem) for path in self.notebooks if Path(path).stem in graded
-                          and (problem := notebook_problem(path) or self.sanitising_problem(path))]
-                if broken:
-                    when = self.coursedir.get_existing_timestamp(str(dest))
-                    kept = (f"not graded; the earlier submission{f' of {when:%Y-%m-%d %H:%M:%S} UTC' if when else ''}"
-                            " stays graded, its grades and autograded notebooks kept")
-                    self.failures.extend((path, f"{problem}; {kept}") for path, problem in broken)
-                    self.log.error("%s's %s cannot be graded; the earlier grading is kept", student_id, assignment_id)
-                    return False
-                self.replacing = newer or self.force
-        go = super().init_destination(assignment_id, student_id)
-        self.skipped = not go
-        if go:
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
-            self._markers.append(marker)
-        return go
-
-    def graded_names(self, assignment_id: str) -> frozenset[str]:
-        """The assignment's notebooks in the gradebook: nbgrader skips any other notebook a learner submits."""
-        if self.expected_notebooks is None:
-            with contextlib.suppress(MissingEntry), Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
-                return frozenset(notebook.name for notebook in gb.find_assignment(assignment_id).notebooks)
-            return frozenset()
-        return self.expected_notebooks
-
-    def complete(self, dest: Path, assignment_id: str) -> bool:
-        """Every submitted notebook of the assignment has an autograded notebook that parses as one."""
-        names = {Path(path).stem for path in self.notebooks} & self.graded_names(assignment_id)
-        return all(_parses_as_notebook(dest / f"{name}.ipynb") for name in names)
-
-    def sanitising_problem(self, notebook_filename: str) -> str | None:
-        """Why nbgrader's sanitising pass fails on this notebook, tried in memory (it only reads the gradebook)."""
-        logger = self.log if isinstance(self.log, logging.Logger) else getattr(self.log, "logger", None)
-        disabled = logger.disabled if logger else False
-        try:
-            if logger:
-                logger.disabled = True  # its warnings come again in the real pass
-            self._sanitizing = True
-            self._init_preprocessors()
-            self.exporter.from_filename(notebook_filename, resources=self.init_single_notebook_resources(
-                notebook_filename))
-        except Exception as err:
-            return describe(err)
-        finally:
-            if logger:
-                logger.disabled = disabled
-        return None
-
-    def newer(self, dest: Path, assignment_id: str, student_id: str) -> bool:
-        """Whether the submission is newer than the one graded in dest (nbgrader then grades it anew)."""
-        new = self.coursedir.get_existing_timestamp(self._format_source(assignment_id, student_id))
-        old = self.coursedir.get_existing_timestamp(str(dest))
-        return new is not None and old is not None and new > old
-
-    def convert_notebooks(self) -> None:
-        try:
-            super().convert_notebooks()
-        finally:  # finished: graded, or failed and removed by nbgrader; only a killed run leaves a mark
-            for marker in self._markers:
-                with contextlib.suppress(OSError):
-                    marker.unlink()
-            self._markers.clear()
-
-    def convert_single_notebook(self, notebook_filename: str) -> None:
-        before = os.environ.get("NBGRADER_EXECUTION")
-        try:
-            super().convert_single_notebook(notebook_filename)
-        except Exception as err:
-            self.failures.append((notebook_filename, notebook_problem(notebook_filename) or describe(err)))
-            raise
-        finally:
-            # nbgrader sets NBGRADER_EXECUTION=autograde with utils.setenv, which does not restore it when the
-            # notebook raises: every later kernel of this process would then behave as at autograde.
-            if before is None:
-                os.environ.pop("NBGRADER_EXECUTION", None)
-            else:
-                os.environ["NBGRADER_EXECUTION"] = before
-
-
-def in_progress_marker(dest: str | Path) -> Path:
-    """The hidden file beside an autograded folder that says its grading has started and not yet finished."""
-    dest = Path(dest)
-    return dest.parent / f".{dest.name}.grading"
-
-
-def _parses_as_notebook(path: Path) -> bool:
-    try:
-        content = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return False
-    return isinstance(content, dict) and isinstance(content.get("cells"), list) and "nbformat" in content
-
-
-JSON_KINDS = {list: "a JSON list", str: "a JSON string", int: "a number", float: "a number", bool: "true or false",
-              type(None): "null"}
-
-
-def notebook_problem(path: str | Path) -> str | None:
-    """Why nbformat (and so nbgrader) cannot read this file as a notebook, in plain words; None if it can."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as err:
-        return f"cannot be read ({err.strerror or err})"
-    try:
-        text = data.decode("utf-8")
-        nbformat.reads(text, as_version=4)
-        return None
-    except UnicodeDecodeError as err:
-        return (f"not a Jupyter notebook: not UTF-8 text (byte 0x{data[err.start]:02x} at position {err.start}); "
-                "it may be another kind of file renamed to .ipynb")
-    except Exception as err:  # nbformat raises many kinds of error for files that are no notebook
-        failure = err
-    if not text.strip():
-        blank = "is empty" if not data else "holds only white space"
-        return f"NotJSONError: the file {blank}, so not a notebook"
-    try:
-        content = json.loads(text)
-    except json.JSONDecodeError as err:
-        return f"NotJSONError: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})"
-    if not isinstance(content, dict):
-        return f"not a Jupyter notebook: the file holds {JSON_KINDS.get(type(content), 'JSON')}, not a notebook"
-    version = content.get("nbformat")
-    readable = f"nbformat {nbformat.__version__} reads versions 1 to {nbformat.current_nbformat}"
-    if version is None:
-        return "not a Jupyter notebook: JSON without the 'nbformat' version that every notebook has"
-    if not isinstance(version, int) or isinstance(version, bool) or version not in nbformat.versions:
-        return f"a notebook of nbformat version {version!r}, which nbgrader cannot read ({readable})"
-    cells = content.get("cells") if version >= 4 else content.get("worksheets")
-    key = "cells" if version >= 4 else "worksheets"
-    if cells is None:
-        return f"not a Jupyter notebook: an nbformat {version} notebook must have '{key}', and this one has none"
-    if not isinstance(cells, list):
-        return (f"not a Jupyter notebook: its '{key}' is {JSON_KINDS.get(type(cells), 'a JSON object')}, "
-                f"not a list")
-    message = str(failure).strip().splitlines()[0] if str(failure).strip() else ""
-    return f"not a Jupyter notebook nbformat can read ({type(failure).__name__}: {message})"
-
-
-def describe(err: BaseException) -> str:
-    text = f"{type(err).__name__}: {err}".strip()
-    return text if len(text) <= 400 else text[:400] + "..."
+WidgetExecute = KernelFreeExecute  # its earlier name
 
 
 @dataclass(frozen=True)
@@ -334,10 +111,10 @@ def worker_setup(config: Config, force: bool, kernel_free: bool, kernel_slots: A
     stack = contextlib.ExitStack()
     stack.enter_context(speedups.reuse_gradebooks())
     stack.enter_context(speedups.cached_schema_checks())
-    WidgetExecute.kernel_free = kernel_free
-    WidgetExecute.kernel_slots = kernel_slots
+    KernelFreeExecute.kernel_slots = kernel_slots
     config = Config(config)
-    config.merge(speedups.OPTIMISTIC)
+    if not kernel_free:
+        config.KernelFreeExecute.kernel_free = False
     private_kernel_sockets(config)
     return Worker(config=config, coursedir=CourseDirectory(config=config), force=force, stack=stack)
 
@@ -361,7 +138,7 @@ def private_kernel_sockets(config: Config) -> None:
 def grade_unit(worker: Worker, unit: Unit) -> Outcome:
     """Autograde one learner's submission of one assignment; never raises."""
     started = time.perf_counter()
-    WidgetExecute.counts = {"without kernel": 0, "with kernel": 0}
+    KernelFreeExecute.counts = {"without kernel": 0, "with kernel": 0}
     outcome = Outcome(unit.assignment, unit.student, "graded")
     handler = _ListHandler()
     with temp_attrs(worker.coursedir, assignment_id=unit.assignment, student_id=unit.student, notebook_id="*"):
@@ -369,8 +146,11 @@ def grade_unit(worker: Worker, unit: Unit) -> Outcome:
         converter.force = worker.force
         converter.expected_notebooks = unit.notebooks
         converter.log.addHandler(handler)
+        # One gradebook transaction per submission, unless a kernel runs (its lock would hold other workers up).
+        transaction = contextlib.nullcontext() if unit.needs_kernel else speedups.one_transaction()
         try:
-            converter.start()
+            with transaction:
+                converter.start()
             if converter.failures:  # refused before nbgrader started: the earlier grading is kept
                 outcome.status, outcome.failures = "failed", converter.failures
             elif converter.skipped:
@@ -387,8 +167,8 @@ def grade_unit(worker: Worker, unit: Unit) -> Outcome:
             outcome.failures = [(path, f"{message}; as nbgrader does, the earlier autograded notebooks were removed "
                                        "(the gradebook keeps the grades it had)") for path, message in outcome.failures]
         outcome.resumed = converter.resumed
-    outcome.without_kernel = WidgetExecute.counts["without kernel"]
-    outcome.with_kernel = WidgetExecute.counts["with kernel"]
+    outcome.without_kernel = KernelFreeExecute.counts["without kernel"]
+    outcome.with_kernel = KernelFreeExecute.counts["with kernel"]
     outcome.warnings = handler.lines
     outcome.seconds = time.perf_counter() - started
     return outcome
@@ -440,7 +220,7 @@ def kernel_notebooks(gb: Gradebook, assignment: str) -> set[str]:
     found = set()
     for notebook in gb.find_assignment(assignment).notebooks:
         code = [cell.source for cell in notebook.source_cells if cell.cell_type == "code" and cell.source.strip()]
-        if any(widget_only.classify(source) is None for source in code):
+        if any(kernel_free.classify(source) is None for source in code):
             found.add(notebook.name)
     return found
 
@@ -497,6 +277,8 @@ def grade(root: Path, assignments: list[str], students: list[str] | None = None,
     config = config or configuration.load(root)
     coursedir = CourseDirectory(config=config)
     units, rejected = prepare(coursedir, submissions(coursedir, assignments, students), assignments, every=every)
+    if not kernel_free:  # every notebook runs in a kernel (and so outside one long gradebook transaction)
+        units = [dataclasses.replace(u, needs_kernel=True) for u in units]
     if every:
         rejected += strays(coursedir, assignments, students)
     workers = workers or parallel.default_workers()

@@ -5,29 +5,31 @@ Each helper changes how often nbgrader repeats a constant piece of set-up, never
 - nbgrader's converters and preprocessors open a new ``Gradebook`` (database engine, schema check, course
   lookup) about ten times per submission; ``reuse_gradebooks()`` lets those calls share one engine per
   database. Every ``close()`` still ends the session, so each step sees the database afresh as before.
+- nbgrader commits about 30 times per submission (each grade, comment and step), each a disk sync for SQLite;
+  ``one_transaction()`` makes a submission's commits one: within it they only send the changes to the database
+  (flush), and the block ends with one commit (after a failure too, keeping what nbgrader had written, as its
+  own commits would). Used for submissions graded without a kernel: the write lock is held for a fraction of a
+  second, and other workers wait for it (SQLite's busy timeout is raised to ``BUSY_SECONDS``).
 - nbgrader's cell-metadata check calls ``jsonschema.validate``, which re-checks the constant metadata schema
   against the JSON-schema meta-schema for every cell; ``cached_schema_checks()`` checks it once.
-- nbconvert validates the whole notebook after every preprocessor; ``OPTIMISTIC`` asks it to validate once,
-  after the last one (its ``optimistic_validation`` option). A notebook that is invalid still fails before
-  any grade is written: nbgrader's sanitising pass, which writes nothing, ends with that validation.
-- After a cell with an ipywidgets ``interact`` (the outcomes data notebook has two), nbclient's Output-widget
-  shim sends on the kernel's shell socket while another task waits on it, and the waiter can miss the reply
-  until its timeout: a two-minute stall in nbgrader's own autograde too (nbclient issue #312).
-  ``poll_in_slices()`` makes those waits re-check the socket every second; the total timeout is unchanged.
+
+The speed-ups that are safe for every nbgrader command are configured instead (``grading/config.py``):
+validation once per notebook (nbconvert's ``optimistic_validation``), sliced kernel polling and kernel-free
+execution (``grading/execute.py``). These two patch nbgrader's modules for the life of a worker process, which
+suits a batch but not formgrader's long-running server (one engine shared across its requests).
 """
 
 from __future__ import annotations
 
 import importlib
-import time
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from queue import Empty
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 from nbgrader.api import Gradebook
-from traitlets.config import Config
+from sqlalchemy import event
 
 # Modules on nbgrader's autograde and feedback paths that open a Gradebook by name.
 GRADEBOOK_USERS = (
@@ -40,17 +42,90 @@ GRADEBOOK_USERS = (
     "empathy_ce.grading.preprocessors",
 )
 
-OPTIMISTIC = Config({"Exporter": {"optimistic_validation": True}})
+
+BUSY_SECONDS = 120  # how long a worker waits for another's SQLite write lock (the driver's default is 5 s)
+log = logging.getLogger(__name__)
+
+
+class _Transaction:
+    active = False
+    sessions: ClassVar[dict[int, Any]] = {}
+    rolled_back = False
+
+
+class _Session:
+    """nbgrader's scoped session; inside one_transaction(), commit() is a flush and remove() waits for the end."""
+
+    def __init__(self, scoped: Any) -> None:
+        self._scoped = scoped
+
+    def _joined(self) -> bool:
+        if _Transaction.active:
+            _Transaction.sessions[id(self._scoped)] = self._scoped
+        return _Transaction.active
+
+    def commit(self) -> None:
+        return self._scoped.flush() if self._joined() else self._scoped.commit()
+
+    def rollback(self) -> None:
+        if _Transaction.active:  # nbgrader rolls back a failed insert; in one transaction that undoes more
+            _Transaction.rolled_back = True
+        self._scoped.rollback()
+
+    def remove(self) -> None:
+        if not self._joined():
+            self._scoped.remove()
+
+    def __getattr__(self, name: str) -> Any:
+        self._joined()
+        return getattr(self._scoped, name)
 
 
 class KeptGradebook(Gradebook):
     """An nbgrader Gradebook whose close() ends the session but keeps the engine for the next user."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _busy_timeout)
+            self.engine.dispose()  # the connections made so far have the driver's timeout
+        self.db = _Session(self.db)
 
     def close(self) -> None:
         self.db.remove()
 
     def dispose(self) -> None:
         super().close()
+
+
+def _busy_timeout(connection: Any, record: Any) -> None:
+    connection.execute(f"PRAGMA busy_timeout = {BUSY_SECONDS * 1000}")
+
+
+@contextmanager
+def one_transaction() -> Iterator[None]:
+    """The kept gradebooks' commits inside this block become one commit at its end (see the module docstring)."""
+    _Transaction.active, _Transaction.sessions, _Transaction.rolled_back = True, {}, False
+    failed = False
+    try:
+        yield
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        _Transaction.active = False
+        for scoped in _Transaction.sessions.values():
+            try:
+                scoped.commit()
+            except Exception:
+                scoped.rollback()
+                if not failed:  # else the block's own error is the one to report
+                    raise
+            finally:
+                scoped.remove()
+        if _Transaction.rolled_back:
+            log.warning("a gradebook write was refused and rolled back while grading this submission; "
+                        "grade it again with --force")
 
 
 @contextmanager
@@ -75,6 +150,12 @@ def reuse_gradebooks() -> Iterator[None]:
         key = (db_url, course_id)
         if key not in kept:
             kept[key] = KeptGradebook(db_url, course_id, authenticator)
+            # One session per database, whatever the course (nbgrader's steps name it differently): within
+            # one_transaction() every step must see the others' uncommitted writes.
+            first = next(g for (url, _), g in kept.items() if url == db_url)
+            if first is not kept[key]:
+                kept[key].dispose()
+                kept[key].engine, kept[key].db = first.engine, first.db
         gradebook = kept[key]
         gradebook.authenticator = authenticator
         return gradebook
@@ -83,7 +164,7 @@ def reuse_gradebooks() -> Iterator[None]:
         with _patched(GRADEBOOK_USERS, "Gradebook", shared):
             yield
     finally:
-        for gradebook in kept.values():
+        for gradebook in {id(g.engine): g for g in kept.values()}.values():
             with suppress(Exception):  # at interpreter exit the pool may already be gone
                 gradebook.dispose()
 
@@ -112,23 +193,3 @@ def cached_schema_checks() -> Iterator[None]:
     # nbgrader.nbgraderformat.common uses nothing of the module but validate().
     with _patched(("nbgrader.nbgraderformat.common",), "jsonschema", SimpleNamespace(validate=validate)):
         yield
-
-
-SLICE = 1.0  # seconds between re-checks of a kernel channel
-
-
-def poll_in_slices(channel: Any) -> None:
-    """Make an async kernel channel's get_msg(timeout) wait in one-second slices (same overall timeout)."""
-    original = channel.get_msg
-
-    async def get_msg(timeout: float | None = None) -> dict[str, Any]:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            remaining = SLICE if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                return await original(timeout=min(SLICE, remaining))
-            except Empty:
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise
-
-    channel.get_msg = get_msg

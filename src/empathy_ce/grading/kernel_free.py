@@ -1,4 +1,4 @@
-"""Grading a widget-only notebook without a kernel, with the outputs and grades a kernel run gives.
+"""Which notebooks can be graded without a kernel: the proof that a kernel would do nothing but item calls.
 
 At autograde, after nbgrader's sanitising preprocessors, a notebook's code cells are the instructor's own
 cells, restored from the gradebook. When every one of them is
@@ -9,10 +9,9 @@ cells, restored from the gradebook. When every one of them is
 
 the kernel does nothing but what ``empathy_ce.notebook`` does for those calls at autograde: read the
 learner's ``answers.json`` beside the notebook, print a notice for an unreadable file or an invalid answer,
-display ``answer_summary()`` and ``result_html()``, and return the points as the cell's result. This module
-makes those same calls (``Session.register`` and ``Session.score``, with the same folder), in the same order,
-and turns them into notebook outputs with IPython's own display formatter and semicolon rule. nbgrader's
-``determine_grade`` then reads the grade from the outputs exactly as after a kernel run.
+display ``answer_summary()`` and ``result_html()``, and return the points as the cell's result.
+``evaluation`` produces those outputs without a kernel; ``execute.KernelFreeExecute`` (nbgrader's Execute,
+configured in ``config.py``) uses both.
 
 The proof holds only for cells IPython runs unchanged (no magics, no skip-execution tag), for the kernel being
 this Python with IPython's default configuration, for a folder with nothing importable in it (a planted
@@ -30,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nbformat
 from nbformat.notebooknode import NotebookNode
 
 from .. import cells
@@ -156,15 +154,16 @@ def _item(source: str, body: list[ast.stmt]) -> Item | None:
     return Item(spec=spec, key=key, scored=scored, quiet=DisplayHook.semicolon_at_end_of_expression(source))
 
 
-def plan(nb: NotebookNode, skip_tag: str = "skip-execution", folder: Path | None = None
-         ) -> list[tuple[int, Setup | Item]] | None:
+def plan(nb: NotebookNode, skip_tag: str = "skip-execution", folder: Path | None = None,
+         kernel_name: str = "") -> list[tuple[int, Setup | Item]] | None:
     """(cell index, what it is) for each code cell a kernel would run, or None when a kernel is needed.
 
     skip_tag is nbclient's skip_cells_with_tag: a cell carrying it is not run by nbgrader, so its grade cell
     keeps no output. Such a notebook is left to nbgrader's own execution rather than imitated. folder is where
-    the kernel would run: anything importable there could shadow a module the cells import.
+    the kernel would run: anything importable there could shadow a module the cells import. kernel_name is
+    nbclient's kernel_name option, which, when set, replaces the notebook's own kernel.
     """
-    if not kernel_is_this_python(nb.metadata.get("kernelspec", {}).get("name", "")):
+    if not kernel_is_this_python(kernel_name or nb.metadata.get("kernelspec", {}).get("name", "")):
         return None
     if folder is not None and importable(folder):
         return None
@@ -229,70 +228,3 @@ def ipython_customised() -> list[Path]:
         for name in ("ipython_config", "ipython_kernel_config"):
             found += [p for p in folder.glob(f"{name}.*") if p.suffix in (".py", ".json")]
     return found
-
-
-@functools.cache
-def _formatter() -> Any:
-    """IPython's display formatter with its default configuration, as in a fresh kernel."""
-    from IPython.core.formatters import DisplayFormatter
-
-    return DisplayFormatter()
-
-
-def _output(**fields: Any) -> NotebookNode:
-    # As nbclient records a kernel message (nbformat validates the whole notebook when it is written).
-    return nbformat.from_dict(fields)
-
-
-class Evaluation:
-    """Runs a planned notebook's calls through empathy_ce.notebook and records the outputs a kernel would."""
-
-    def __init__(self, folder: Path) -> None:
-        from ..notebook import Session
-
-        self.formatter = _formatter()
-        self.outputs: list[NotebookNode] = []
-        self.session = Session(folder, notify=self._print)
-
-    def _print(self, message: str) -> None:
-        self.outputs.append(_output(output_type="stream", name="stdout", text=message + "\n"))
-
-    def _display(self, obj: Any) -> None:
-        data, metadata = self.formatter.format(obj)
-        self.outputs.append(_output(output_type="display_data", data=data, metadata=metadata))
-
-    def run(self, item: Item, execution_count: int) -> list[NotebookNode]:
-        """The outputs of one item cell: what ask() and score() print and display, then the result."""
-        from IPython.display import HTML
-
-        from ..notebook import answer_summary, result_html
-
-        self.outputs = []
-        value = self.session.register(item.spec)
-        self._display(HTML(answer_summary(item.spec, value)))
-        if item.scored:
-            earned = self.session.score(item.spec["id"], item.key)
-            self._display(HTML(result_html(item.spec, item.key, earned)))
-            if not item.quiet:
-                data, metadata = self.formatter.format(earned)
-                self.outputs.append(_output(output_type="execute_result", data=data, metadata=metadata,
-                                            execution_count=execution_count))
-        return self.outputs
-
-
-def evaluate(nb: NotebookNode, steps: list[tuple[int, Setup | Item]], folder: Path) -> NotebookNode:
-    """Fill in a planned notebook's outputs and execution counts as an autograde kernel run would.
-
-    Everything is computed before the notebook is touched: if a call raises (an answer file that even the
-    kernel's code would choke on), the exception leaves the notebook as it was, for a kernel to run.
-    """
-    from ipykernel.ipkernel import IPythonKernel
-
-    evaluation = Evaluation(folder)
-    results = [(index, count, [] if isinstance(kind, Setup) else evaluation.run(kind, count))
-               for count, (index, kind) in enumerate(steps, start=1)]
-    for index, count, outputs in results:
-        nb.cells[index].execution_count = count
-        nb.cells[index].outputs = outputs
-    nb.metadata["language_info"] = dict(IPythonKernel.language_info)
-    return nb

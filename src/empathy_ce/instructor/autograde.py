@@ -1,0 +1,211 @@
+"""nbgrader's Autograde converter as ``empathy-ce grade`` runs it for one learner's submission.
+
+``CourseAutograde`` is nbgrader's ``Autograde`` with the course's configuration, recording what happened to
+each notebook. Bad submissions and interrupted runs:
+
+- A notebook nbformat cannot read (not JSON, empty, not a notebook, an unknown nbformat version) fails that
+  learner's submission with the reason in plain words (``notebook_problem``); the rest are graded.
+- A newer submission replacing an earlier grading is first checked: readable, and through nbgrader's
+  sanitising pass in memory (which only reads the gradebook). If it fails, the earlier grading stays as it
+  was (autograded notebooks, grades, submission time): nbgrader would delete the autograded notebooks before
+  finding out. A failure later on (in the grading pass) removes them as nbgrader does, and the report says so.
+- A grading run killed midway leaves ``autograded/<learner>/<assignment>/`` holding ``timestamp.txt`` and
+  nbgrader's sanitised (not yet graded) notebook, or a half-written one, which nbgrader's own re-run skips as
+  done. Each submission is therefore marked in progress (``in_progress_marker``) from the moment nbgrader may
+  write its destination until it has finished with it; a destination with that mark, or without a readable
+  autograded notebook for every submitted notebook of the assignment, is graded again. The gradebook is
+  updated in place, so nothing is counted twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.converters import Autograde
+from nbgrader.utils import rmtree
+
+
+class CourseAutograde(Autograde):
+    """nbgrader's Autograde as configured, recording what happened to each notebook.
+
+    It also resumes interrupted work and keeps an earlier grading when a newer submission cannot be graded
+    (see the module docstring).
+    """
+
+    expected_notebooks: frozenset[str] | None = None  # the assignment's notebooks in the gradebook, if known
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.failures: list[tuple[str, str]] = []
+        self.skipped = False
+        self.resumed = False  # an interrupted earlier grading was found and is graded again
+        self.replacing = False  # an earlier grading is being replaced (newer submission or --force)
+        self._markers: list[Path] = []
+
+    def init_destination(self, assignment_id: str, student_id: str) -> bool:
+        excluded = student_id in (self.coursedir.student_id_exclude or "").split(",")
+        dest = Path(os.path.normpath(self._format_dest(assignment_id, student_id)))
+        marker = in_progress_marker(dest)
+        # A marker without its folder: the run was killed after marking, before nbgrader made the folder.
+        if (dest.exists() or marker.exists()) and not excluded:
+            newer = dest.exists() and self.newer(dest, assignment_id, student_id)
+            if marker.exists() or not (newer or self.complete(dest, assignment_id)):
+                self.log.warning("grading of learner %s's %s was interrupted; grading it again",
+                                 student_id, assignment_id)
+                self.resumed = True
+                if dest.exists():
+                    rmtree(str(dest))
+            else:
+                # A newer submission replaces the earlier grading: first make sure nbgrader can grade it, since it
+                # removes the earlier autograded notebooks before it finds out. (The same submission regraded with
+                # --force was graded before, so it can be.)
+                graded = self.graded_names(assignment_id) if newer else frozenset()
+                broken = [(path, problem) for path in self.notebooks if Path(path).stem in graded
+                          and (problem := notebook_problem(path) or self.sanitising_problem(path))]
+                if broken:
+                    when = self.coursedir.get_existing_timestamp(str(dest))
+                    kept = (f"not graded; the earlier submission{f' of {when:%Y-%m-%d %H:%M:%S} UTC' if when else ''}"
+                            " stays graded, its grades and autograded notebooks kept")
+                    self.failures.extend((path, f"{problem}; {kept}") for path, problem in broken)
+                    self.log.error("%s's %s cannot be graded; the earlier grading is kept", student_id, assignment_id)
+                    return False
+                self.replacing = newer or self.force
+        go = super().init_destination(assignment_id, student_id)
+        self.skipped = not go
+        if go:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+            self._markers.append(marker)
+        return go
+
+    def graded_names(self, assignment_id: str) -> frozenset[str]:
+        """The assignment's notebooks in the gradebook: nbgrader skips any other notebook a learner submits."""
+        if self.expected_notebooks is None:
+            with contextlib.suppress(MissingEntry), Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
+                return frozenset(notebook.name for notebook in gb.find_assignment(assignment_id).notebooks)
+            return frozenset()
+        return self.expected_notebooks
+
+    def complete(self, dest: Path, assignment_id: str) -> bool:
+        """Every submitted notebook of the assignment has an autograded notebook that parses as one."""
+        names = {Path(path).stem for path in self.notebooks} & self.graded_names(assignment_id)
+        return all(_parses_as_notebook(dest / f"{name}.ipynb") for name in names)
+
+    def sanitising_problem(self, notebook_filename: str) -> str | None:
+        """Why nbgrader's sanitising pass fails on this notebook, tried in memory (it only reads the gradebook)."""
+        logger = self.log if isinstance(self.log, logging.Logger) else getattr(self.log, "logger", None)
+        disabled = logger.disabled if logger else False
+        try:
+            if logger:
+                logger.disabled = True  # its warnings come again in the real pass
+            self._sanitizing = True
+            self._init_preprocessors()
+            self.exporter.from_filename(notebook_filename, resources=self.init_single_notebook_resources(
+                notebook_filename))
+        except Exception as err:
+            return describe(err)
+        finally:
+            if logger:
+                logger.disabled = disabled
+        return None
+
+    def newer(self, dest: Path, assignment_id: str, student_id: str) -> bool:
+        """Whether the submission is newer than the one graded in dest (nbgrader then grades it anew)."""
+        new = self.coursedir.get_existing_timestamp(self._format_source(assignment_id, student_id))
+        old = self.coursedir.get_existing_timestamp(str(dest))
+        return new is not None and old is not None and new > old
+
+    def convert_notebooks(self) -> None:
+        try:
+            super().convert_notebooks()
+        finally:  # finished: graded, or failed and removed by nbgrader; only a killed run leaves a mark
+            for marker in self._markers:
+                with contextlib.suppress(OSError):
+                    marker.unlink()
+            self._markers.clear()
+
+    def convert_single_notebook(self, notebook_filename: str) -> None:
+        before = os.environ.get("NBGRADER_EXECUTION")
+        try:
+            super().convert_single_notebook(notebook_filename)
+        except Exception as err:
+            self.failures.append((notebook_filename, notebook_problem(notebook_filename) or describe(err)))
+            raise
+        finally:
+            # nbgrader sets NBGRADER_EXECUTION=autograde with utils.setenv, which does not restore it when the
+            # notebook raises: every later kernel of this process would then behave as at autograde.
+            if before is None:
+                os.environ.pop("NBGRADER_EXECUTION", None)
+            else:
+                os.environ["NBGRADER_EXECUTION"] = before
+
+
+def in_progress_marker(dest: str | Path) -> Path:
+    """The hidden file beside an autograded folder that says its grading has started and not yet finished."""
+    dest = Path(dest)
+    return dest.parent / f".{dest.name}.grading"
+
+
+def _parses_as_notebook(path: Path) -> bool:
+    try:
+        content = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(content, dict) and isinstance(content.get("cells"), list) and "nbformat" in content
+
+
+JSON_KINDS = {list: "a JSON list", str: "a JSON string", int: "a number", float: "a number", bool: "true or false",
+              type(None): "null"}
+
+
+def notebook_problem(path: str | Path) -> str | None:
+    """Why nbformat (and so nbgrader) cannot read this file as a notebook, in plain words; None if it can."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:
+        return f"cannot be read ({err.strerror or err})"
+    try:
+        text = data.decode("utf-8")
+        nbformat.reads(text, as_version=4)
+        return None
+    except UnicodeDecodeError as err:
+        return (f"not a Jupyter notebook: not UTF-8 text (byte 0x{data[err.start]:02x} at position {err.start}); "
+                "it may be another kind of file renamed to .ipynb")
+    except Exception as err:  # nbformat raises many kinds of error for files that are no notebook
+        failure = err
+    if not text.strip():
+        blank = "is empty" if not data else "holds only white space"
+        return f"NotJSONError: the file {blank}, so not a notebook"
+    try:
+        content = json.loads(text)
+    except json.JSONDecodeError as err:
+        return f"NotJSONError: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})"
+    if not isinstance(content, dict):
+        return f"not a Jupyter notebook: the file holds {JSON_KINDS.get(type(content), 'JSON')}, not a notebook"
+    version = content.get("nbformat")
+    readable = f"nbformat {nbformat.__version__} reads versions 1 to {nbformat.current_nbformat}"
+    if version is None:
+        return "not a Jupyter notebook: JSON without the 'nbformat' version that every notebook has"
+    if not isinstance(version, int) or isinstance(version, bool) or version not in nbformat.versions:
+        return f"a notebook of nbformat version {version!r}, which nbgrader cannot read ({readable})"
+    cells = content.get("cells") if version >= 4 else content.get("worksheets")
+    key = "cells" if version >= 4 else "worksheets"
+    if cells is None:
+        return f"not a Jupyter notebook: an nbformat {version} notebook must have '{key}', and this one has none"
+    if not isinstance(cells, list):
+        return (f"not a Jupyter notebook: its '{key}' is {JSON_KINDS.get(type(cells), 'a JSON object')}, "
+                f"not a list")
+    message = str(failure).strip().splitlines()[0] if str(failure).strip() else ""
+    return f"not a Jupyter notebook nbformat can read ({type(failure).__name__}: {message})"
+
+
+def describe(err: BaseException) -> str:
+    text = f"{type(err).__name__}: {err}".strip()
+    return text if len(text) <= 400 else text[:400] + "..."
