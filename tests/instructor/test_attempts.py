@@ -188,12 +188,12 @@ def test_latest_rule_and_a_retake_beyond_a_limit_of_one(unit_course: Path):
 
 def learner_step(step: str, exchange: Path, home: Path, learner: str, assignment: str):
     """nbgrader fetch, submit or list in-process, as a learner whose nbgrader config names the course's plug-in."""
+    from contextlib import chdir as working_directory
+
     from nbgrader.auth import Authenticator
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.exchange import ExchangeFactory
     from traitlets.config import Config
-
-    from contextlib import chdir as working_directory
 
     c = Config()
     c.CourseDirectory.course_id = COURSE_ID

@@ -20,7 +20,7 @@ from conftest import ROOT, SHOTS
 from nbclient import NotebookClient
 
 from empathy_ce import authoring, kinds
-from empathy_ce.instructor import widget_only
+from empathy_ce.grading import evaluation, kernel_free
 from empathy_ce.items import ItemError, validate_item
 from empathy_ce.kinds import front
 from empathy_ce.scoring import grade_item
@@ -105,9 +105,9 @@ def test_the_kernel_free_grader_grades_it_as_a_kernel_does(plugins: Path, tmp_pa
     answers(tmp_path, value)
     kernel = run_in_kernel(notebook(), tmp_path, plugins, monkeypatch, autograde=True)
     free = notebook()
-    steps = widget_only.plan(free, folder=tmp_path)
+    steps = kernel_free.plan(free, folder=tmp_path)
     assert steps is not None, "the kernel-free grader refused the notebook"
-    free = widget_only.evaluate(free, steps, tmp_path)
+    evaluation.evaluate(free, steps, tmp_path)  # fills in the outputs in place
     for ours, theirs in zip(free.cells, kernel.cells, strict=True):
         assert ours.get("outputs") == theirs.get("outputs")
     result = [o for o in free.cells[2].outputs if o.output_type == "execute_result"]

@@ -23,7 +23,7 @@ from nbformat.notebooknode import NotebookNode
 from ..answers import FILENAME, AnswerFileError, learner_hint, practice_folder, read
 from ..items import InvalidAnswer, check_value
 from ..notebook import answer_summary, mismatch_message, result_html
-from ..scoring import points
+from ..scoring import grade_item
 from .kernel_free import Item, Setup
 
 
@@ -116,7 +116,8 @@ class Evaluation:
         value = self.answers.value(item.spec)
         self._display(HTML(answer_summary(item.spec, value)))
         if item.scored:
-            earned = points(item.spec, self.answers.value(item.spec), item.key)
+            # score() reads the answer again in a kernel (a notice shows twice there too): the same outputs here
+            earned = grade_item(item.spec, self.answers.value(item.spec), item.key)
             self._display(HTML(result_html(item.spec, item.key, earned)))
             if not item.quiet:
                 data, metadata = self.formatter.format(earned)
