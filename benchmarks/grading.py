@@ -37,7 +37,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from empathy_ce import cells  # noqa: E402
+from empathy_ce import cells, kinds  # noqa: E402
 from empathy_ce import course as course_model  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -75,30 +75,25 @@ def items(course: course_model.Course, module: course_model.Module, notebook: st
 
 
 def random_answer(spec: dict, key: object, ability: float, rng: random.Random) -> object:
-    options = [o["key"] for o in spec.get("options", [])]
-    kind = spec["kind"]
+    """One learner's answer from the item kind's own sample generator (kinds/<kind>/, shared with the tests):
+    blank, invalid (as if the file had been edited by hand), right with probability `ability`, else partly
+    right, wrong or a guess."""
+    kind = kinds.get(spec["kind"])
     roll = rng.random()
     if roll < 0.05:
         return None  # left blank
-    if roll < 0.08:  # an invalid value, as if the file had been edited by hand
-        return rng.choice(["zz", 99, ["a", "a"], -1.5, "", {"x": 1}])
-    if kind == "text":
-        return rng.choice(["It sounds as if the week wore you down.", "Try harder.", "   "])
     if key is None:
         key = spec.get("answer")
-    if rng.random() < ability and key is not None:
+    if key is None and not kind.manual:
+        return kind.guess(spec, rng)
+    samples = kind.samples(spec, key, rng)
+    if roll < 0.08:
+        return rng.choice(samples["invalid"])
+    if kind.manual:
+        return kind.guess(spec, rng)
+    if rng.random() < ability:
         return key
-    if kind == "single":
-        return rng.choice(options)
-    if kind == "multiple":
-        return rng.sample(options, rng.randint(1, len(options)))
-    if kind == "ordering":
-        return rng.sample(options, len(options))
-    if kind == "rating":
-        return rng.randint(spec["scale"]["min"], spec["scale"]["max"])
-    if kind == "numeric":
-        return round(float(key) + rng.choice([0, 0.001, 0.5, -3]), 4)
-    return None
+    return rng.choice([*samples["partial"], *samples["wrong"], kind.guess(spec, rng)])
 
 
 def answer_file(values: dict[str, object]) -> str:

@@ -5,7 +5,8 @@
 // read, printed and searched with scripts off. This script loads the item's own anywidget front-end module
 // (item.js, the same file JupyterLab runs) once per page and runs its `render({model, el})` on each item, with
 // a minimal model fed from that JSON: practice feedback and scoring are exactly the ones learners get in
-// JupyterLab. The site post-render step copies this file and item.js next to each other in site_libs/.
+// JupyterLab. The site post-render step copies this file, item.js and each kind's part (kinds/<kind>.js, which
+// item.js imports for the kinds on the page) next to each other in site_libs/.
 
 /** The part of the anywidget model interface the item front end uses: get, set, on, off, save_changes. */
 function staticModel(state) {
@@ -36,6 +37,14 @@ async function enhance() {
   if (!items.length) return;
   const module = await import(new URL("item.js", import.meta.url).href);
   const widget = module.default ?? module;
+  // Each kind's part of the front end (kinds/<kind>.js beside item.js), once per kind on the page.
+  const kinds = items.map((fieldset) => [...fieldset.classList].find((c) => c.startsWith("ece-kind-"))?.slice(9));
+  try {
+    await widget.loadKinds(kinds.filter(Boolean));
+  } catch (error) {
+    console.error("item kinds could not be loaded", error); // the static items stay readable
+    return;
+  }
   for (const [index, fieldset] of items.entries()) {
     const data = fieldset.querySelector("script.ece-spec");
     if (!data) continue;

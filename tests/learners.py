@@ -11,7 +11,7 @@ from typing import Any
 import nbformat
 from nbclient import NotebookClient
 
-from empathy_ce import cells
+from empathy_ce import cells, kinds
 
 
 def answers_json(values: dict[str, Any]) -> str:
@@ -63,17 +63,7 @@ def answer(notebook: Path, answers: dict[str, Any], extra_cells: list[str] = ())
 
 
 def random_answer(spec: dict[str, Any], rng: random.Random) -> Any:
-    """A random valid answer to any item, as a guessing learner would give."""
-    keys = [o["key"] for o in spec.get("options", [])]
-    kind = spec["kind"]
-    if kind == "single":
-        return rng.choice(keys)
-    if kind == "multiple":
-        return rng.sample(keys, rng.randint(1, len(keys)))
-    if kind == "ordering":
-        return rng.sample(keys, len(keys))
-    if kind == "rating":
-        return rng.randint(spec["scale"]["min"], spec["scale"]["max"])
-    if kind == "numeric":
-        return round(rng.uniform(-1, 10), 3)
-    return "A first attempt at a reflection."
+    """A random valid answer to any item, as a guessing learner would give (the kind's own generator)."""
+    if spec["kind"] == "text":
+        return "A first attempt at a reflection."
+    return kinds.get(spec["kind"]).guess(spec, rng)

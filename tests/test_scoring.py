@@ -9,16 +9,16 @@ import subprocess
 from pathlib import Path
 
 import golden
-import learners
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from empathy_ce.items import InvalidAnswer, check_value
-from empathy_ce.scoring import fraction, points
+from empathy_ce import kinds
+from empathy_ce.items import InvalidAnswer, check_key, check_value, validate_item
+from empathy_ce.kinds import QUALITIES, front
+from empathy_ce.scoring import fraction, grade_item, points
 
 SPECS = {spec["id"]: spec for spec, _ in golden.ITEMS}
-ITEM_JS = Path(__file__).resolve().parents[1] / "src" / "empathy_ce" / "static" / "item.js"
 
 
 @pytest.mark.parametrize(("answers", "expected"), [
@@ -45,32 +45,99 @@ def test_documented_partial_credit_rules():
     assert points(ordering, ["d", "c", "b", "a"], ["a", "b", "c", "d"]) == 0.0
 
 
-def answers_for(spec: dict, rng: random.Random):
-    """Random valid answers, including unanswered."""
-    return None if rng.random() < 0.1 else learners.random_answer(spec, rng)
-
-
-def test_front_end_scores_like_python(tmp_path):
-    """The practice feedback in item.js computes the same fractions as scoring.py."""
+def node_scores(tmp_path: Path, cases: list[dict]) -> list:
+    """What the widget's front end (item.js with every registered kind bundled in, as JupyterLab gets it) says
+    for each case: the fraction, or "invalid" where its check refuses the answer or the key."""
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed, so the front end's scoring cannot be run")
-    rng = random.Random(7)
-    cases = []
-    for spec, key in golden.GRADED.values():
-        for _ in range(150):
-            variant = dict(spec, tolerance=rng.choice([0, 1, 2])) if spec["kind"] == "rating" else spec
-            cases.append({"spec": variant, "value": answers_for(spec, rng), "key": key})
-    module = tmp_path / "item.mjs"
-    shutil.copy(ITEM_JS, module)
-    (tmp_path / "cases.json").write_text(json.dumps(cases))
-    script = ("import {fraction} from './item.mjs'; import fs from 'fs';"
+    (tmp_path / "item.mjs").write_text(front.bundle())
+    (tmp_path / "cases.json").write_text(json.dumps(cases, allow_nan=False))
+    script = ("import {checkKey, checkValue, fraction} from './item.mjs'; import fs from 'fs';"
               "const cases = JSON.parse(fs.readFileSync('cases.json'));"
-              "console.log(JSON.stringify(cases.map(c => fraction(c.spec, c.value, c.key))));")
+              "const one = (c) => { try { const key = checkKey(c.spec, c.key);"
+              " return fraction(c.spec, checkValue(c.spec, c.value), key); } catch (e) { return 'invalid'; } };"
+              "console.log(JSON.stringify(cases.map(one)));")
     out = subprocess.run([node, "--input-type=module", "-e", script], cwd=tmp_path, capture_output=True, text=True,
                          check=True).stdout
-    for case, js in zip(cases, json.loads(out), strict=True):
-        assert js == pytest.approx(fraction(case["spec"], case["value"], case["key"])), case
+    return json.loads(out)
+
+
+def python_score(case: dict) -> float | str | None:
+    try:
+        key = check_key(case["spec"], case["key"])
+        return fraction(case["spec"], check_value(case["spec"], case["value"]), key)
+    except InvalidAnswer:
+        return "invalid"
+
+
+def strict_json(value: object) -> bool:
+    """NaN and infinities have no JSON spelling node can read (Python's own tests cover them)."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except ValueError:
+        return False
+    return True
+
+
+def kind_cases(rng: random.Random) -> list[dict]:
+    """Every registered kind's example items, with its samples of each quality, its guesses, unanswered, and
+    invalid keys (a key of another item's sample)."""
+    cases = []
+    for kind in kinds.all_kinds():
+        for spec, key in kind.examples():
+            if kind.manual:
+                key = "x"  # manual kinds have no key; anything valid stands in, the fraction is None
+            samples = kind.samples(spec, key, rng)
+            assert set(samples) == set(QUALITIES), kind.name
+            values = [v for quality in QUALITIES for v in samples[quality]]
+            values += [kind.guess(spec, rng) for _ in range(30)] + [None]
+            cases += [{"spec": spec, "value": v, "key": key, "kind": kind.name} for v in values if strict_json(v)]
+            cases += [{"spec": spec, "value": key, "key": bad, "kind": kind.name}
+                      for bad in samples["invalid"][:2] if strict_json(bad)]
+    return cases
+
+
+def test_front_end_scores_like_python(tmp_path):
+    """item.js (JupyterLab's bundle) computes the same fractions as scoring.py, and refuses the same answers,
+    on every kind's generated samples (right, partial, wrong, invalid), guesses and the golden items."""
+    rng = random.Random(7)
+    cases = kind_cases(rng)
+    for spec, key in golden.GRADED.values():
+        for _ in range(50):
+            variant = dict(spec, tolerance=rng.choice([0, 1, 2])) if spec["kind"] == "rating" else spec
+            value = None if rng.random() < 0.1 else kinds.get(spec["kind"]).guess(spec, rng)
+            cases.append({"spec": variant, "value": value, "key": key, "kind": spec["kind"]})
+    assert {c["kind"] for c in cases} == set(kinds.names())
+    assert sum(python_score(c) == "invalid" for c in cases) >= 5 * len(kinds.names())
+    for case, js in zip(cases, node_scores(tmp_path, cases), strict=True):
+        expected = python_score(case)
+        if expected == "invalid" or js == "invalid" or expected is None:
+            assert js == expected, case
+        else:
+            assert js == pytest.approx(expected), case
+
+
+@pytest.mark.parametrize("name", kinds.names())
+def test_samples_are_what_they_say(name):
+    """Each kind's generator: right answers earn full credit, partial ones some, wrong ones none, invalid ones
+    are refused (the benchmark and the tests rely on it)."""
+    kind = kinds.get(name)
+    for spec, key in kind.examples():
+        validate_item(spec)
+        samples = kind.samples(spec, key, random.Random(3))
+        for value in samples["invalid"]:
+            with pytest.raises(InvalidAnswer):
+                check_value(spec, value)
+        if kind.manual:
+            assert all(check_value(spec, v) is not None for v in samples["right"])
+            continue
+        assert samples["right"] and samples["wrong"], name
+        assert all(fraction(spec, check_value(spec, v), key) == 1 for v in samples["right"])
+        assert all(0 < fraction(spec, check_value(spec, v), key) < 1 for v in samples["partial"])
+        assert all(fraction(spec, check_value(spec, v), key) == 0 for v in samples["wrong"])
+        assert all(check_value(spec, kind.guess(spec, random.Random(i))) is not None or name == "multiple"
+                   for i in range(10))
 
 
 json_values = st.recursive(
@@ -91,3 +158,17 @@ def test_any_stored_value_scores_within_bounds_or_is_rejected(item, value):
         return
     earned = points(spec, checked, key)
     assert 0 <= earned <= spec["points"]
+
+
+def test_grade_item_is_points_after_validation():
+    """The grader's pure entry point: points for a stored answer, InvalidAnswer for one that does not fit."""
+    for spec, key in golden.GRADED.values():
+        kind = kinds.get(spec["kind"])
+        samples = kind.samples(spec, key, random.Random(5))
+        assert grade_item(spec, samples["right"][0], key) == spec["points"]
+        assert grade_item(spec, None, key) == 0
+        with pytest.raises(InvalidAnswer):
+            grade_item(spec, samples["invalid"][0], key)
+    text, _ = golden.ITEMS[5]
+    with pytest.raises(InvalidAnswer, match="key"):
+        grade_item(text, "A reflection.", None)  # a written item has no key: it is graded by hand

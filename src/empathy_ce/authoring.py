@@ -13,6 +13,7 @@ from typing import Any
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
+from . import kinds
 from .items import check_key, validate_item
 
 RATIONALE_PREFIX = "# Rationale:"  # read back by grading.preprocessors.hidden_rationale for feedback
@@ -41,10 +42,11 @@ def item_source(spec: dict[str, Any], key: Any = None, rationale: str | None = N
     learners see it only in their feedback, after grading.
     """
     spec = validate_item(dict(spec))
-    fields = sorted(spec, key=lambda k: ORDER.index(k))
+    # Fields a kind adds to the contract (kinds/<kind>/schema.json) follow the shared ones, in their own order.
+    fields = sorted(spec, key=lambda k: ORDER.index(k) if k in ORDER else len(ORDER))
     args = "".join(f"    {k}={_literal(spec[k], 4)},\n" for k in fields)
     source = f"#| label: {grade_id(spec['id'])}\nask(\n{args})"
-    if spec["mode"] == "assessment" and spec["kind"] != "text":
+    if spec["mode"] == "assessment" and not kinds.get(spec["kind"]).manual:
         key = check_key(spec, key)
         call = f"score({json.dumps(spec['id'])}, key={json.dumps(key)})"
         why = "".join(f"\n{RATIONALE_PREFIX} {line.strip()}" for line in (rationale or "").splitlines() if line.strip())
@@ -67,7 +69,7 @@ def item_cell(spec: dict[str, Any], key: Any = None, rationale: str | None = Non
     """A collapsed code cell for one item: read-only, graded when it is an assessment item."""
     cell = nbformat.v4.new_code_cell(item_source(spec, key, rationale))
     graded = spec["mode"] == "assessment"
-    written = spec["kind"] == "text"
+    written = kinds.get(spec["kind"]).manual  # graded by hand: the learner's cell, with points
     cell.metadata["nbgrader"] = _nbgrader(
         grade_id(spec["id"]), grade=graded, solution=graded and written, locked=not (graded and written),
         points=spec.get("points") if graded else None)

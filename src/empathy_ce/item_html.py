@@ -16,14 +16,7 @@ import html
 import json
 from typing import Any
 
-HINTS = {
-    "single": "Choose one answer.",
-    "multiple": "Choose every answer that applies.",
-    "rating": "Choose one point on the scale.",
-    "ordering": "Put the statements in order, first to last.",
-    "numeric": "Type a number.",
-    "text": "Write a short answer in your own words.",
-}
+from . import kinds
 
 
 def _attr(text: str) -> str:
@@ -34,48 +27,22 @@ def _field_name(view: dict[str, Any]) -> str:
     return "ece-" + view["id"].replace(".", "-")
 
 
-def _controls(view: dict[str, Any]) -> list[str]:
-    """Native, labelled inputs for the item's kind (disabled: they answer nothing until enhanced)."""
-    kind, name = view["kind"], _field_name(view)
-    if kind in ("single", "multiple"):
-        kind_type = "radio" if kind == "single" else "checkbox"
-        return ['<ul class="ece-static-options">'] + [
-            f'<li><label><input type="{kind_type}" name="{name}" value="{_attr(o["key"])}" disabled> '
-            f'{o["label"]}</label></li>' for o in view["options"]] + ["</ul>"]
-    if kind == "ordering":
-        return ['<ol class="ece-static-options">'] + [f"<li>{o['label']}</li>" for o in view["options"]] + ["</ol>"]
-    if kind == "rating":
-        scale = view["scale"]
-        labels = scale.get("labels", {})
-        points = []
-        for point in range(scale["min"], scale["max"] + 1):
-            label = labels.get(str(point))
-            text = f"{point}" + (f": {label}" if label else "")
-            points.append(f'<li><label><input type="radio" name="{name}" value="{point}" disabled> {text}</label></li>')
-        return ['<ul class="ece-static-options ece-static-scale">', *points, "</ul>"]
-    if kind == "numeric":
-        unit = f" {html.escape(view['unit'])}" if view.get("unit") else ""
-        field = f'<input type="text" inputmode="decimal" name="{name}" disabled>'
-        return [f"<p><label>Your answer: {field}{unit}</label></p>"]
-    return [f'<p><label>Your answer:<br><textarea name="{name}" rows="4" disabled></textarea></label></p>']
-
-
 def static_html(view: dict[str, Any], number: int | None = None, note: str | None = None) -> str:
     """The item as a fieldset; `note` (plain text) is a line for the reader, e.g. how to make it answerable."""
-    kind = view["kind"]
+    kind = kinds.get(view["kind"])
     if view["mode"] == "practice":
         title = "Practice question" + (f" {number}" if number else "")
     else:
         points = view.get("points", 0)
         title = ("Post-test question" + (f" {number}" if number else "")
                  + f" ({points:g} point{'' if points == 1 else 's'})")
-    parts = [f'<fieldset class="ece-static ece-kind-{kind}" data-ece-item="{_attr(view["id"])}">',
+    parts = [f'<fieldset class="ece-static ece-kind-{kind.name}" data-ece-item="{_attr(view["id"])}">',
              f"<legend>{title}</legend>"]
     if view.get("context"):
         parts.append(f'<blockquote class="ece-context">{view["context"]}</blockquote>')
     parts.append(f'<div class="ece-prompt">{view["prompt"]}</div>')
-    parts.append(f'<p class="ece-hint"><em>{HINTS[kind]}</em></p>')
-    parts += _controls(view)
+    parts.append(f'<p class="ece-hint"><em>{kind.hint}</em></p>')
+    parts += kind.controls_html(view, _field_name(view))  # native, labelled, disabled inputs
     if note:
         parts.append(f'<p class="ece-static-note" role="note"><strong>{html.escape(note)}</strong></p>')
     # The item for the front end; "</" is escaped so no text in it can close the script element.

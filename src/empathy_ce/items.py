@@ -1,35 +1,60 @@
-"""Exercise items: the JSON-schema contract, semantic checks and answer validation."""
+"""Exercise items: the JSON-schema contract, semantic checks and answer validation.
+
+Everything particular to a kind is in its folder (`kinds/<kind>/`); this module dispatches to the registry
+and holds what is common to every item: the base schema (item.schema.json), built up with each kind's part,
+the rubric and practice-key checks.
+"""
 
 from __future__ import annotations
 
+import copy
 import json
 import math
-from functools import cache
 from importlib.resources import files
 from typing import Any
 
 import jsonschema
 
-KINDS = ("single", "multiple", "rating", "ordering", "numeric", "text")
-TEXT_LIMIT = 20_000
+from . import kinds
+from .kinds.base import InvalidAnswer, ItemError, option_keys
+from .kinds.text import TEXT_LIMIT
+
+__all__ = ["TEXT_LIMIT", "InvalidAnswer", "ItemError", "check_key", "check_value", "option_keys", "schema",
+           "validate_item"]
+
+_built: tuple[int, dict[str, Any]] | None = None
 
 
-class ItemError(ValueError):
-    """An item definition breaks the contract."""
+def _kind_rule(name: str, then: dict[str, Any]) -> dict[str, Any]:
+    return {"if": {"properties": {"kind": {"const": name}}}, "then": then}
 
 
-class InvalidAnswer(ValueError):
-    """A stored or submitted answer does not fit its item."""
-
-
-@cache
 def schema() -> dict[str, Any]:
-    """The item JSON schema shipped with the package."""
-    return json.loads(files("empathy_ce").joinpath("item.schema.json").read_text("utf-8"))
-
-
-def option_keys(spec: dict[str, Any]) -> list[str]:
-    return [option["key"] for option in spec.get("options", [])]
+    """The whole item schema: the shipped base contract, the registered kinds and each kind's part."""
+    global _built
+    if _built is None or _built[0] != kinds.version():
+        base = json.loads(files("empathy_ce").joinpath("item.schema.json").read_text("utf-8"))
+        every = kinds.all_kinds()
+        base["properties"]["kind"] = {**base["properties"]["kind"], "enum": [k.name for k in every]}
+        added: dict[str, set[str]] = {}  # field a kind adds -> the kinds that use it
+        for kind in every:
+            for name, definition in kind.schema.get("properties", {}).items():
+                known = base["properties"].setdefault(name, copy.deepcopy(definition))
+                if known != definition:
+                    raise ItemError(f"item kind {kind.name}: schema property {name!r} differs from its other use")
+                added.setdefault(name, set()).add(kind.name)
+        for kind in every:
+            # A field one kind adds is no field of the others.
+            foreign = [{"not": {"required": [name]}} for name, users in added.items() if kind.name not in users]
+            base["allOf"].append(_kind_rule(kind.name, {"allOf": [kind.schema.get("then", {}), *foreign]}))
+        # A practice item of any kind scored by rule carries its key and a rationale, shown as feedback.
+        manual = [k.name for k in every if k.manual]
+        base["allOf"].append({
+            "if": {"properties": {"mode": {"const": "practice"}, "kind": {"not": {"enum": manual}}}},
+            "then": {"required": ["answer", "rationale"]},
+        })
+        _built = (kinds.version(), base)
+    return _built[1]
 
 
 def validate_item(spec: dict[str, Any]) -> dict[str, Any]:
@@ -40,18 +65,16 @@ def validate_item(spec: dict[str, Any]) -> dict[str, Any]:
         first = errors[0]
         path = "/".join(str(p) for p in first.absolute_path) or "(item)"
         raise ItemError(f"item {where}: {path}: {first.message}")
-    keys = option_keys(spec)
-    if len(set(keys)) != len(keys):
-        raise ItemError(f"item {where}: option keys must be unique, got {keys}")
-    scale = spec.get("scale")
-    if scale and scale["min"] >= scale["max"]:
-        raise ItemError(f"item {where}: scale min must be below max")
+    kind = kinds.get(spec["kind"])
+    problem = kind.check_item(spec)
+    if problem:
+        raise ItemError(f"item {where}: {problem}")
     rubric = spec.get("rubric")
     if rubric and spec.get("points") is not None:
         total = sum(r["points"] for r in rubric)
         if not math.isclose(total, spec["points"]):
             raise ItemError(f"item {where}: rubric points add to {total}, item is worth {spec['points']}")
-    if spec["mode"] == "practice" and spec["kind"] != "text":
+    if spec["mode"] == "practice" and not kind.manual:
         try:
             check_key(spec, spec["answer"])
         except InvalidAnswer as err:
@@ -61,54 +84,11 @@ def validate_item(spec: dict[str, Any]) -> dict[str, Any]:
 
 def check_key(spec: dict[str, Any], key: Any) -> Any:
     """Validate an answer key the same way as a learner's answer, and return it normalised."""
-    value = check_value(spec, key)
-    if value is None:
-        raise InvalidAnswer("a key cannot be empty")
-    return value
+    return kinds.get(spec["kind"]).check_key(spec, key)
 
 
 def check_value(spec: dict[str, Any], value: Any) -> Any:
     """Return the answer normalised for its item, None for unanswered, or raise InvalidAnswer."""
     if value is None:
         return None
-    kind = spec["kind"]
-    keys = option_keys(spec)
-    if kind == "single":
-        if not isinstance(value, str) or value not in keys:
-            raise InvalidAnswer(f"{value!r} is not one of the options {keys}")
-        return value
-    if kind in ("multiple", "ordering"):
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise InvalidAnswer(f"expected a list of option keys, got {value!r}")
-        if len(set(value)) != len(value):
-            raise InvalidAnswer(f"option keys repeat in {value!r}")
-        unknown = [v for v in value if v not in keys]
-        if unknown:
-            raise InvalidAnswer(f"unknown option keys {unknown}")
-        if kind == "ordering" and sorted(value) != sorted(keys):
-            raise InvalidAnswer(f"an order must list every option once, got {value!r}")
-        if kind == "multiple" and not value:
-            return None
-        return value
-    if kind == "rating":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                or value != int(value):
-            raise InvalidAnswer(f"a rating must be a whole number, got {value!r}")
-        scale = spec["scale"]
-        if not scale["min"] <= value <= scale["max"]:
-            raise InvalidAnswer(f"rating {value} is outside {scale['min']}..{scale['max']}")
-        return int(value)
-    if kind == "numeric":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InvalidAnswer(f"expected a number, got {value!r}")
-        if not math.isfinite(value):
-            raise InvalidAnswer(f"{value!r} is not a finite number")
-        return float(value)
-    if kind == "text":
-        if not isinstance(value, str):
-            raise InvalidAnswer(f"expected text, got {type(value).__name__}")
-        if len(value) > TEXT_LIMIT:
-            raise InvalidAnswer(f"text is {len(value)} characters, the limit is {TEXT_LIMIT}")
-        return value if value.strip() else None
-    raise InvalidAnswer(f"unknown item kind {kind!r}")
-
+    return kinds.get(spec["kind"]).check_value(spec, value)  # an unknown kind raises InvalidAnswer

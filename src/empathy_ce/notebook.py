@@ -11,6 +11,7 @@ from typing import Any
 
 from IPython.display import HTML, display
 
+from . import kinds
 from .answers import AnswerFileError, AnswerStore, learner_hint, practice_folder
 from .cells import notebook_items
 from .item_html import static_html
@@ -239,16 +240,7 @@ def progress() -> None:
 
 def describe(spec: dict[str, Any], value: Any) -> str:
     """An answer in words, by option label rather than key."""
-    if value is None:
-        return "no answer"
-    labels = {o["key"]: o["label"] for o in spec.get("options", [])}
-    if spec["kind"] in ("multiple", "ordering"):
-        return "; ".join(labels[v] for v in value)
-    if spec["kind"] == "single":
-        return labels[value]
-    if spec["kind"] == "numeric":
-        return f"{value:g}" + (f" {spec['unit']}" if spec.get("unit") else "")
-    return str(value)
+    return "no answer" if value is None else kinds.get(spec["kind"]).describe(spec, value)
 
 
 def result_html(spec: dict[str, Any], key: Any, earned: float) -> str:
@@ -263,18 +255,7 @@ def answer_summary(spec: dict[str, Any], value: Any) -> str:
     parts = [f'<div class="ece-summary" data-item="{html.escape(spec["id"])}">',
              f"<p><strong>{html.escape(spec['id'])}</strong> ({spec['kind']}, objective {spec['objective']})</p>",
              markdown(spec["prompt"])]
-    if spec["kind"] == "text":
-        shown = html.escape(value) if value else "<em>No answer.</em>"
-        parts.append("<p><strong>Learner's answer:</strong></p>"
-                     f'<blockquote style="white-space: pre-wrap">{shown}</blockquote>')
-        rubric = "".join(f"<li>{markdown(r['criterion'], inline=True)} ({r['points']:g} pt)</li>"
-                         for r in spec.get("rubric", []))
-        parts.append(f"<p><strong>Rubric for the grader:</strong></p><ul>{rubric}</ul>")
-    else:
-        if spec["kind"] in ("single", "multiple", "ordering"):
-            listed = "; ".join(f"[{html.escape(o['key'])}] {html.escape(o['label'])}" for o in spec["options"])
-            parts.append(f"<p>Options: {listed}</p>")
-        parts.append(f"<p><strong>Learner's answer:</strong> {html.escape(describe(spec, value))}</p>")
+    parts += kinds.get(spec["kind"]).summary_html(spec, value, markdown, describe(spec, value))
     parts.append("</div>")
     return "".join(parts)
 
@@ -290,6 +271,6 @@ def first_words(html_text: str, count: int = 6) -> str:
 
 def mismatch_message(spec: dict[str, Any], number: int) -> str:
     """A saved answer that does not fit the item, in the learner's words: which question, what, what to do."""
-    what = "the options changed" if spec["kind"] in ("single", "multiple", "ordering") else "the question changed"
+    what = kinds.get(spec["kind"]).mismatch_reason()
     return (f'Question {number} ("{first_words(spec["prompt"])}"): your saved answer could not be used because '
             f"{what}. Please answer it again.")

@@ -1,6 +1,7 @@
-"""Scoring rules: the fraction of an item's points an answer earns.
+"""Scoring: the fraction of an item's points an answer earns, and the points.
 
-The rules, also applied by the widget's front end for practice feedback:
+Each kind's rule is in its folder (`kinds/<kind>/__init__.py`, mirrored by its `front.js` for practice
+feedback; a test runs both on every kind's sample answers). For the course's kinds:
 
 - single: all or nothing.
 - multiple: right minus wrong, floored at 0: (correct picks - wrong picks) / number of correct options.
@@ -14,38 +15,20 @@ An unanswered item earns 0. Every fraction lies in [0, 1].
 
 from __future__ import annotations
 
-from itertools import combinations
 from typing import Any
 
+from . import kinds
 from .items import check_key, check_value
 
 
 def fraction(spec: dict[str, Any], value: Any, key: Any) -> float | None:
     """Fraction of full credit for an answer that has already passed check_value."""
-    kind = spec["kind"]
-    if kind == "text":
+    kind = kinds.get(spec["kind"])
+    if kind.manual:
         return None
     if value is None:
         return 0.0
-    if kind == "single":
-        return 1.0 if value == key else 0.0
-    if kind == "multiple":
-        right = len(set(value) & set(key))
-        wrong = len(set(value) - set(key))
-        return max(0.0, (right - wrong) / len(key))
-    if kind == "rating":
-        distance = abs(value - key)
-        tolerance = spec.get("tolerance", 0)
-        if distance == 0:
-            return 1.0
-        return 1.0 - distance / (tolerance + 1) if distance <= tolerance else 0.0
-    if kind == "ordering":
-        rank = {k: i for i, k in enumerate(value)}
-        pairs = list(combinations(key, 2))
-        return sum(rank[a] < rank[b] for a, b in pairs) / len(pairs)
-    if kind == "numeric":
-        return 1.0 if abs(value - key) <= spec.get("tolerance", 0) + 1e-12 else 0.0
-    raise ValueError(f"unknown item kind {kind!r}")
+    return kind.fraction(spec, value, key)
 
 
 def points(spec: dict[str, Any], value: Any, key: Any) -> float | None:
@@ -54,3 +37,13 @@ def points(spec: dict[str, Any], value: Any, key: Any) -> float | None:
     value = check_value(spec, value)
     share = fraction(spec, value, key)
     return None if share is None else round(share * spec.get("points", 0), 4)
+
+
+def grade_item(spec: dict[str, Any], value: Any, key: Any) -> float | None:
+    """Points for one stored answer, pure: no session, no file, no kernel (what the grader calls per item).
+
+    `value` is the raw stored answer (None: unanswered) and `key` the hidden test's key; an answer that does not
+    fit the item raises InvalidAnswer (the caller decides what the learner is told and scores it 0), a bad key
+    too. Manual kinds give None: their points come from a human grader.
+    """
+    return points(spec, value, key)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
 from typing import Any
 
 import anywidget
@@ -10,8 +9,10 @@ import ipywidgets
 import mistune
 import traitlets
 
+from . import kinds
 from .citations import render as cite
 from .items import TEXT_LIMIT
+from .kinds.front import bundle, styles
 
 _markdown = mistune.create_markdown(escape=True)
 _TEXT_FIELDS = ("prompt", "context", "rationale", "example")
@@ -42,18 +43,12 @@ def front_end_spec(spec: dict[str, Any]) -> dict[str, Any]:
         view["scale"] = {**view["scale"], "labels": labels}
     if "rubric" in view:
         view["rubric"] = [{**r, "criterion": markdown(r["criterion"], inline=True)} for r in view["rubric"]]
-    return view
-
-
-def _asset(name: str) -> str:
-    return files("empathy_ce").joinpath("static", name).read_text("utf-8")
+    return kinds.get(view["kind"]).front_end_view(view, markdown)  # the kind's own text fields
 
 
 class ItemWidget(anywidget.AnyWidget):
     """One exercise item; `answer` holds the learner's choice as stable option keys or a value."""
 
-    _esm = _asset("item.js")
-    _css = _asset("item.css")
     spec = traitlets.Dict().tag(sync=True)
     answer = traitlets.Any(None, allow_none=True).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
@@ -63,6 +58,13 @@ class ItemWidget(anywidget.AnyWidget):
     text_limit = traitlets.Int(TEXT_LIMIT).tag(sync=True)
     # Practice answers travel as messages, never as widget state that a saved notebook could carry (item.js).
     private = traitlets.Bool(False).tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        # The front end and styles with every kind registered now (one registered after import included):
+        # anywidget reads _esm and _css when the widget is made.
+        self._esm = bundle()
+        self._css = styles()
+        super().__init__(**kwargs)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         # No Python object text in saved notebooks (shown where a notebook is opened untrusted).

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import kinds
 from ..items import InvalidAnswer, check_value
 from ..widget import markdown
 from . import analysis, lms
 from .report_figures import BIN, distribution_figure, items_figure, objectives_figure
 from .results import Results
 
-CHOICE_KINDS = ("single", "multiple")
 NO_ANSWER, INVALID = "(no answer)", "(invalid answer)"
 # certificate_eligible: "held" while a module needs attention (its newest submission is not graded)
 ELIGIBILITY = {analysis.ELIGIBLE: "yes", analysis.PENDING: "pending", analysis.NEEDS_ATTENTION: "held"}
@@ -67,7 +67,7 @@ def distractors(results: Results) -> list[Distractor]:
     """How many learners chose each option of each choice item, from their answer files."""
     found = []
     for module in results.course.modules:
-        choice = [i for i in results.items[module.id] if i.spec and i.kind in CHOICE_KINDS]
+        choice = [i for i in results.items[module.id] if i.spec and kinds.get(i.kind).distractors]
         if not choice:
             continue
         counts = {i.grade_id: Counter() for i in choice}
@@ -83,12 +83,12 @@ def distractors(results: Results) -> list[Distractor]:
                 if value is None:
                     counts[item.grade_id][NO_ANSWER] += 1
                 else:
-                    counts[item.grade_id].update([value] if isinstance(value, str) else value)
+                    counts[item.grade_id].update(kinds.get(item.kind).chosen(item.spec, value))
         for item in choice:
-            keys = set(item.key if isinstance(item.key, list) else [item.key])
-            for option in item.spec["options"]:
-                found.append(Distractor(module.id, item.item_id, option["key"], option["label"],
-                                        option["key"] in keys, counts[item.grade_id][option["key"]], len(learners)))
+            keys = kinds.get(item.kind).credited(item.spec, item.key)
+            for choice_key, label in kinds.get(item.kind).choices(item.spec):
+                found.append(Distractor(module.id, item.item_id, choice_key, label,
+                                        choice_key in keys, counts[item.grade_id][choice_key], len(learners)))
             for extra in (NO_ANSWER, INVALID):
                 found.append(Distractor(module.id, item.item_id, extra, "", False, counts[item.grade_id][extra],
                                         len(learners)))

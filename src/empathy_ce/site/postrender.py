@@ -7,7 +7,8 @@ item's anywidget module. So this step, run by Quarto after each render (`post-re
 
 1. removes those scripts (and any saved widget state) from every page;
 2. copies the host and the item front end (`static/item.js`, `static/item.css`, one copy for the whole site)
-   into `<output>/site_libs/empathy-ce/` and links them from every page that holds an item;
+   into `<output>/site_libs/empathy-ce/` and links them from every page that holds an item; each item kind's
+   part (`kinds/<kind>.js`, which item.js imports) goes beside them, its styles into item.css (kinds/front.py);
 3. adds a "Skip to main content" link as the first thing in every page body;
 4. trims the theme stylesheet and icon font to what the pages use (`slim.py`), for light pages;
 5. fails the build if any page or stylesheet still loads anything from another host.
@@ -26,6 +27,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
+
+from ..kinds import front
 
 ASSETS = "site_libs/empathy-ce"
 HOST = "host.js"
@@ -63,6 +66,9 @@ def copy_assets(root: Path, out_dir: Path) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     for name, source in sources.items():
         shutil.copyfile(source, dest / name)
+    for name, text in front.site_files().items():  # each item kind's part of the front end, which item.js imports
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        (dest / name).write_text(text, "utf-8")
 
 
 def is_remote(url: str) -> bool:

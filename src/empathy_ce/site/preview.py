@@ -11,18 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .. import cells
+from .. import cells, kinds
 from .. import course as course_model
 from ..front_matter import NOT_SET, provider_field
 
-KIND_HINTS = {
-    "single": "Choose one answer.",
-    "multiple": "Choose every answer that applies.",
-    "rating": "Choose one point on the scale.",
-    "ordering": "Put the statements in order (they start in the order shown here).",
-    "numeric": "Type a number.",
-    "text": "Write a short answer in your own words; your instructor grades it against the criteria below.",
-}
 SHOWN_FIELDS = ("id", "kind", "mode", "objective", "points", "context", "prompt", "options", "scale", "unit",
                 "rubric")
 
@@ -75,26 +67,14 @@ def modules_and_objectives(root: Path | None = None) -> str:
 
 def item_markdown(number: int, spec: dict[str, Any]) -> str:
     """One assessment item as a learner would read it, with no answer controls and no key."""
-    spec = {k: v for k, v in spec.items() if k in SHOWN_FIELDS}
-    kind = spec["kind"]
+    kind = kinds.get(spec["kind"])
+    shown = (*SHOWN_FIELDS, *kind.schema.get("properties", {}))  # and the fields a kind adds to the contract
+    spec = {k: v for k, v in spec.items() if k in shown}
     out = [f"### Item {number} ({_points(spec.get('points', 0))}) {{.unnumbered .unlisted}}", ""]
     if spec.get("context"):
         out += [_quote(spec["context"]), ""]
-    out += [spec["prompt"].strip(), "", f"*{KIND_HINTS[kind]}*", ""]
-    if kind in ("single", "multiple", "ordering"):
-        out += [f"- {option['label']}" for option in spec["options"]]
-        out.append("")
-    elif kind == "rating":
-        scale = spec["scale"]
-        labels = scale.get("labels", {})
-        out += [f"- **{v}**" + (f" {labels[str(v)]}" if str(v) in labels else "")
-                for v in range(scale["min"], scale["max"] + 1)]
-        out.append("")
-    elif kind == "numeric" and spec.get("unit"):
-        out += [f"Unit: {spec['unit']}", ""]
-    elif kind == "text" and spec.get("rubric"):
-        out += [f"- {r['criterion']} ({_points(r['points'])})" for r in spec["rubric"]]
-        out.append("")
+    out += [spec["prompt"].strip(), "", f"*{kind.preview_hint or kind.hint}*", ""]
+    out += kind.preview_lines(spec)  # options, scale points, unit or rubric: what this kind shows
     return "\n".join(out)
 
 

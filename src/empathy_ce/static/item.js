@@ -1,38 +1,45 @@
-// Front end of one exercise item (an anywidget ES module).
-// Practice feedback is computed here, from the item's data, so that it also works on a static page with
-// no kernel. The scoring rules mirror empathy_ce/scoring.py; a test runs both on the same cases.
+// Front end of one exercise item (an anywidget ES module): what every kind shares. Each kind's own part (its
+// controls, its practice feedback and its scoring rule, the same rule as its Python) is `kinds/<kind>/front.js`.
+// In JupyterLab the kinds' parts are bundled into this module at import time (`kinds/front.py` replaces the
+// BUNDLED line); on the website this file is served as it is and `loadKinds` imports the parts from `kinds/`
+// beside it. Practice feedback is computed here, from the item's data, so that it also works on a static page
+// with no kernel; a test runs the Python and JavaScript rules on every kind's sample answers.
 
-/** Fraction of full credit, or null for text items. Mirrors scoring.fraction. */
+const BUNDLED = {}; // kinds bundled here (kinds/front.py)
+const PARTS = { ...BUNDLED };
+
+/** Import the parts of `names` not bundled (the website: kinds/<name>.js next to this file). */
+export async function loadKinds(names) {
+  for (const name of new Set(names))
+    if (!PARTS[name]) PARTS[name] = await import(new URL(`kinds/${encodeURIComponent(name)}.js`, import.meta.url).href);
+}
+
+function part(kind) {
+  const found = Object.prototype.hasOwnProperty.call(PARTS, kind) ? PARTS[kind] : null;
+  if (!found) throw new Error(`unknown item kind ${kind}`);
+  return found;
+}
+
+/** The answer normalised, null for unanswered, or throws for an answer that does not fit. Mirrors items.check_value. */
+export function checkValue(spec, value) {
+  return value === null || value === undefined ? null : part(spec.kind).check(spec, value);
+}
+
+/** The hidden key normalised, or throws. Mirrors items.check_key (a key is a right answer unless the kind says). */
+export function checkKey(spec, key) {
+  const kind = part(spec.kind);
+  if (kind.checkKey) return kind.checkKey(spec, key);
+  const value = checkValue(spec, key);
+  if (value === null) throw new Error("a key cannot be empty");
+  return value;
+}
+
+/** Fraction of full credit, or null for kinds graded by hand. Mirrors scoring.fraction. */
 export function fraction(spec, value, key) {
-  const kind = spec.kind;
-  if (kind === "text") return null;
+  const kind = part(spec.kind);
+  if (kind.manual) return null;
   if (value === null || value === undefined) return 0;
-  if (kind === "single") return value === key ? 1 : 0;
-  if (kind === "multiple") {
-    const right = value.filter((v) => key.includes(v)).length;
-    const wrong = value.filter((v) => !key.includes(v)).length;
-    return Math.max(0, (right - wrong) / key.length);
-  }
-  if (kind === "rating") {
-    const distance = Math.abs(value - key);
-    const tolerance = spec.tolerance || 0;
-    if (distance === 0) return 1;
-    return distance <= tolerance ? 1 - distance / (tolerance + 1) : 0;
-  }
-  if (kind === "ordering") {
-    const rank = Object.fromEntries(value.map((k, i) => [k, i]));
-    let agree = 0;
-    let pairs = 0;
-    for (let i = 0; i < key.length; i++) {
-      for (let j = i + 1; j < key.length; j++) {
-        pairs += 1;
-        if (rank[key[i]] < rank[key[j]]) agree += 1;
-      }
-    }
-    return agree / pairs;
-  }
-  if (kind === "numeric") return Math.abs(value - key) <= (spec.tolerance || 0) + 1e-12 ? 1 : 0;
-  throw new Error(`unknown item kind ${kind}`);
+  return kind.fraction(spec, value, key);
 }
 
 let counter = 0;
@@ -117,11 +124,18 @@ function labelOf(spec, key) {
   return option ? option.label : key;
 }
 
-function parseNumber(text) {
-  const cleaned = text.trim().replace(/\s/g, "").replace(",", ".");
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?%?$/.test(cleaned)) return null;
-  const number = parseFloat(cleaned.replace("%", ""));
-  return cleaned.endsWith("%") ? number / 100 : number;
+/** A fieldset of radio buttons or checkboxes, one per choice ({key, label}), checked from the answer. */
+function choiceGroup(spec, uid, answer, list, multiple) {
+  const group = h("fieldset", { class: "ece-group", "aria-describedby": `${uid}-fb` });
+  group.append(h("legend", { class: "ece-prompt", html: spec.prompt }));
+  const inputs = list.map((choice, i) => {
+    const input = h("input", { type: multiple ? "checkbox" : "radio", name: uid, id: `${uid}-${i}`, value: String(choice.key) });
+    input.checked = multiple ? Array.isArray(answer) && answer.includes(choice.key) : answer === choice.key;
+    group.append(h("div", { class: "ece-choice" }, input, h("label", { for: `${uid}-${i}`, html: choice.label })));
+    return { input, choice };
+  });
+  const selected = () => inputs.filter(({ input }) => input.checked).map(({ choice }) => choice.key);
+  return { group, inputs, selected };
 }
 
 // A practice item's answer is private to the learner: with `private` set, it travels in messages to the kernel
@@ -197,203 +211,12 @@ function draw(model, el, initial, hidden) {
   };
 
   const body = h("div", { class: "ece-body" });
-  const kind = spec.kind;
-
-  if (kind === "single" || kind === "multiple" || kind === "rating") {
-    const group = h("fieldset", { class: "ece-group", "aria-describedby": `${uid}-fb` });
-    group.append(h("legend", { class: "ece-prompt", html: spec.prompt }));
-    const choices =
-      kind === "rating"
-        ? Array.from({ length: spec.scale.max - spec.scale.min + 1 }, (_, i) => {
-            const value = spec.scale.min + i;
-            const anchor = (spec.scale.labels || {})[String(value)];
-            return { key: value, label: anchor ? `<strong>${value}</strong> ${anchor}` : `<strong>${value}</strong>` };
-          })
-        : spec.options;
-    const inputs = choices.map((choice, i) => {
-      const input = h("input", {
-        type: kind === "multiple" ? "checkbox" : "radio",
-        name: uid,
-        id: `${uid}-${i}`,
-        value: String(choice.key),
-      });
-      if (kind === "multiple") input.checked = Array.isArray(answer) && answer.includes(choice.key);
-      else input.checked = answer === choice.key;
-      group.append(h("div", { class: "ece-choice" }, input, h("label", { for: `${uid}-${i}`, html: choice.label })));
-      return { input, choice };
-    });
-    const selected = () => inputs.filter(({ input }) => input.checked).map(({ choice }) => choice.key);
-    const explainSingle = (value) => {
-      if (!practice) return;
-      const option = (spec.options || []).find((o) => o.key === value);
-      const detail =
-        kind === "rating" && value !== spec.answer ? `The key rating is ${spec.answer}.` : "";
-      showFeedback([...judged(fraction(spec, value, spec.answer), detail).slice(0, 1),
-        option && option.feedback ? h("div", { class: "ece-option-feedback", html: withoutVerdict(option.feedback) }) : null,
-        spec.rationale ? h("div", { class: "ece-rationale", html: spec.rationale }) : null]);
-    };
-    for (const { input, choice } of inputs) {
-      input.addEventListener("change", () => {
-        if (kind === "multiple") {
-          const value = selected();
-          commit(value.length ? value : null);
-          if (practice) feedback.replaceChildren();
-        } else if (input.checked) {
-          // Saved at once; a practice verdict waits until the learner checks (arrow keys only browse).
-          commit(choice.key);
-          if (practice) feedback.replaceChildren();
-        }
-      });
-      if (practice && kind !== "multiple")
-        input.addEventListener("keydown", (event) => {
-          if (event.key === "Enter") {
-            event.preventDefault();
-            checkSingle();
-          }
-        });
-    }
-    const checkSingle = () => {
-      const value = selected()[0];
-      if (value === undefined) return showFeedback([h("p", { text: "Choose an answer first." })]);
-      explainSingle(value);
-    };
-    body.append(group);
-    if (practice && kind !== "multiple") body.append(checkButton(checkSingle));
-    if (kind === "multiple" && practice) {
-      body.append(
-        checkButton(() => {
-          const value = selected();
-          if (!value.length) return showFeedback([h("p", { text: "Select at least one option first." })]);
-          const share = fraction(spec, value, spec.answer);
-          const notes = spec.options
-            .filter((o) => value.includes(o.key) || spec.answer.includes(o.key))
-            .map((o) => {
-              const picked = value.includes(o.key);
-              const right = spec.answer.includes(o.key);
-              const tag = picked ? (right ? "You chose this, and it applies." : "You chose this, but it does not apply.") : "This one also applies.";
-              return h("li", {}, h("strong", { html: `${o.label}: ` }), `${tag} `, o.feedback ? h("span", { html: withoutVerdict(o.feedback) }) : "");
-            });
-          showFeedback([...judged(share, ""), h("ul", { class: "ece-option-notes" }, ...notes)]);
-        }),
-      );
-    }
-  } else if (kind === "ordering") {
-    body.append(h("p", { class: "ece-prompt", id: `${uid}-prompt`, html: spec.prompt }));
-    body.append(h("p", { class: "ece-hint", text: "Use the Move up and Move down buttons to change the order." }));
-    let order = Array.isArray(answer) ? [...answer] : spec.options.map((o) => o.key);
-    const list = h("ol", { class: "ece-order", "aria-labelledby": `${uid}-prompt` });
-    const announce = h("p", { class: "ece-sr-only", "aria-live": "assertive" });
-    const draw = (focusKey, direction) => {
-      list.replaceChildren(
-        ...order.map((key, i) => {
-          const text = labelOf(spec, key);
-          const plain = h("span", { html: text }).textContent;
-          const up = h("button", { type: "button", class: "ece-move", "aria-label": `Move up: ${plain}`, text: "↑ Move up", disabled: i === 0, "data-key": key, "data-dir": "up" });
-          const down = h("button", { type: "button", class: "ece-move", "aria-label": `Move down: ${plain}`, text: "↓ Move down", disabled: i === order.length - 1, "data-key": key, "data-dir": "down" });
-          up.addEventListener("click", () => move(i, -1));
-          down.addEventListener("click", () => move(i, 1));
-          return h("li", { class: "ece-order-item" }, h("span", { class: "ece-order-pos", "aria-hidden": "true", text: `${i + 1}.` }),
-            h("span", { class: "ece-order-label", html: text }), h("span", { class: "ece-order-buttons" }, up, down));
-        }),
-      );
-      if (focusKey) {
-        let target = list.querySelector(`button[data-key="${focusKey}"][data-dir="${direction}"]`);
-        if (!target || target.disabled) target = list.querySelector(`button[data-key="${focusKey}"]:not([disabled])`);
-        if (target) target.focus();
-      }
-    };
-    const move = (i, step) => {
-      const j = i + step;
-      if (j < 0 || j >= order.length) return;
-      [order[i], order[j]] = [order[j], order[i]];
-      const key = order[j];
-      draw(key, step < 0 ? "up" : "down");
-      announce.textContent = `${h("span", { html: labelOf(spec, key) }).textContent} is now number ${j + 1} of ${order.length}.`;
-      commit([...order]);
-      if (practice) feedback.replaceChildren();
-    };
-    draw();
-    body.append(list, announce);
-    body.append(
-      h("button", {
-        type: "button",
-        class: "ece-button",
-        text: practice ? "Check order" : "Save this order",
-        "aria-label": `${practice ? "Check order" : "Save this order"}${which}`,
-        onclick: () => {
-          commit([...order]);
-          if (!practice) return;
-          const share = fraction(spec, order, spec.answer);
-          const best = h("ol", {}, ...spec.answer.map((k) => h("li", { html: labelOf(spec, k) })));
-          showFeedback([...judged(share, share < 1 ? `${Math.round(share * 100)}% of the pairs are in order.` : ""), share < 1 ? h("div", {}, h("p", { text: "A defensible order:" }), best) : null]);
-        },
-      }),
-    );
-  } else if (kind === "numeric") {
-    const input = h("input", { type: "text", inputmode: "decimal", id: `${uid}-input`, class: "ece-number", autocomplete: "off", "aria-describedby": `${uid}-fb` });
-    if (typeof answer === "number") input.value = String(answer);
-    const submit = () => {
-      const value = parseNumber(input.value);
-      if (value === null) {
-        input.setAttribute("aria-invalid", "true");
-        return showFeedback([h("p", { class: "ece-invalid", text: "Please type a number, for example 0.25." })]);
-      }
-      input.removeAttribute("aria-invalid");
-      commit(value);
-      if (practice) {
-        const share = fraction(spec, value, spec.answer);
-        showFeedback(judged(share, share < 1 ? `The expected answer is ${spec.answer}${spec.unit ? " " + spec.unit : ""}.` : ""));
-      } else feedback.replaceChildren();
-    };
-    input.addEventListener("keydown", (event) => {
-      if (event.key === "Enter") submit();
-    });
-    body.append(
-      h("label", { for: `${uid}-input`, class: "ece-prompt", html: spec.prompt }),
-      h("div", { class: "ece-row" }, input, spec.unit ? h("span", { class: "ece-unit", text: spec.unit }) : null, checkButton(submit)),
-    );
-  } else if (kind === "text") {
-    const area = h("textarea", { id: `${uid}-input`, class: "ece-text", rows: "6", "aria-describedby": `${uid}-count` });
-    area.value = typeof answer === "string" ? answer : "";
-    const limit = model.get("text_limit") || 20000;
-    const count = h("p", { class: "ece-count", id: `${uid}-count` });
-    const over = () => area.value.length > limit;
-    const recount = () => {
-      const words = area.value.trim() ? area.value.trim().split(/\s+/).length : 0;
-      const chars = area.value.length;
-      count.textContent = `${words} words · ${chars.toLocaleString("en-US")} of ${limit.toLocaleString("en-US")} characters`;
-      if (over()) {
-        area.setAttribute("aria-invalid", "true");
-        count.classList.add("ece-invalid");
-        count.textContent += ` · Not saved: this is ${(chars - limit).toLocaleString("en-US")} characters over the limit. Shorten it to save; your text stays here until you do.`;
-      } else {
-        area.removeAttribute("aria-invalid");
-        count.classList.remove("ece-invalid");
-      }
-    };
-    const submit = () => {
-      recount();
-      if (over()) return; // never sent: the saved answer stays as it was, and the text stays in the box
-      commit(area.value.trim() ? area.value : null);
-      if (practice)
-        showFeedback([
-          h("p", { class: "ece-verdict", text: "Saved. Compare your answer with this example:" }),
-          spec.example ? h("blockquote", { class: "ece-example", html: spec.example }) : null,
-          spec.rationale ? h("div", { class: "ece-rationale", html: spec.rationale }) : null,
-        ]);
-
-    };
-    area.addEventListener("input", recount);
-    area.addEventListener("change", submit);
-    recount();
-    body.append(h("label", { for: `${uid}-input`, class: "ece-prompt", html: spec.prompt }), area, count, checkButton(submit, "Save and compare"));
-    if (spec.rubric) {
-      body.append(
-        h("details", { class: "ece-rubric" }, h("summary", { text: "How this answer is assessed" }),
-          h("ul", {}, ...spec.rubric.map((r) => h("li", { html: `${r.criterion} (${r.points} point${r.points === 1 ? "" : "s"})` })))),
-      );
-    }
-  }
+  // The kind's own part draws its controls into `body` and reports through these; it may return a cleanup.
+  const done = part(spec.kind).render({
+    spec, practice, uid, which, answer, body, feedback, h, commit, showFeedback, judged, checkButton, labelOf,
+    withoutVerdict, choices: (list, multiple) => choiceGroup(spec, uid, answer, list, multiple),
+    textLimit: model.get("text_limit") || 20000, model,
+  });
 
   root.append(body, feedback, status);
   // `saves` counts the kernel's reports, so that two identical messages in a row still show.
@@ -417,7 +240,8 @@ function draw(model, el, initial, hidden) {
   return () => {
     model.off("change:saves", onSaved);
     model.off("change:progress", onProgress);
+    if (typeof done === "function") done();
   };
 }
 
-export default { render };
+export default { render, loadKinds };
