@@ -56,7 +56,8 @@ def cmd_release(args: argparse.Namespace) -> int:
 
     root = course_model.find_root(args.root)
     check_config(root)
-    steps = _setup_errors(lambda: release.release(root, _modules(root, args.modules), exchange=args.exchange))
+    assignments = _modules(root, args.modules, evaluation=True)
+    steps = _setup_errors(lambda: release.release(root, assignments, exchange=args.exchange))
     for step in steps:
         if step.ok:
             done = "generated in exercises/" if step.step == "generate_assignment" else "released to the exchange"
@@ -95,8 +96,12 @@ def cmd_start(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
-def _modules(root: Path, chosen: list[str]) -> list[str]:
-    known = [m.id for m in course_model.load(root).modules]
+def _modules(root: Path, chosen: list[str], evaluation: bool = False) -> list[str]:
+    """The chosen assignments, or all; with evaluation, the course evaluation (never graded) is one of them."""
+    from .instructor.completion import assignments
+
+    course = course_model.load(root)
+    known = assignments(course) if evaluation else [m.id for m in course.modules]
     unknown = [m for m in chosen if m not in known]
     if unknown:
         raise SystemExit(f"error: unknown module {', '.join(unknown)} (modules: {', '.join(known)})")
@@ -126,7 +131,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
     from .instructor import collect, configuration
 
     root = course_model.find_root(args.root)
-    modules = _modules(root, args.modules)
+    modules = _modules(root, args.modules, evaluation=True)
     config = _setup_errors(lambda: configuration.load(root))
     results = _setup_errors(lambda: collect.collect(root, modules, config))
     failed = False
@@ -161,7 +166,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
     root = course_model.find_root(args.root)
     summary = _setup_errors(lambda: grade.grade(
-        root, _modules(root, args.modules), args.student or None, force=args.force, workers=args.workers,
+        root, _modules(root, args.modules, evaluation=True), args.student or None, force=args.force,
+        workers=args.workers,
         kernels=args.kernels, kernel_free=not args.kernel_only, progress=_progress(args), every=not args.modules))
     lines = grade.format_summary(summary, root)
     print(lines[0])
@@ -248,11 +254,17 @@ def cmd_certificates(args: argparse.Namespace) -> int:
             print(f"wrote {path}")
         return 0
     found = _setup_errors(lambda: results.load(root))
+    from .instructor import analysis, completion
+
     try:
-        done = certificates.issue(found, out, draft=args.draft)
+        done = certificates.issue(found, out, draft=args.draft, attestations=completion.attestations(found))
     except (certificates.CertificateError, certificates.RegisterError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    for learner in found.learners:  # why each learner without a certificate has none
+        if learner.status != analysis.ELIGIBLE:
+            print(f"no certificate for learner '{learner.id}' ({learner.status}): {completion.why_not(learner)}",
+                  file=sys.stderr)
     kind = "draft certificates (watermarked DRAFT, not verifiable)" if args.draft else \
         "certificates with signed badges"
     print(f"{len(done.issued)} {kind} written to {out} (index.csv lists them)")
