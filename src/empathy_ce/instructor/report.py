@@ -20,7 +20,7 @@ from typing import Any
 from .. import kinds
 from ..items import InvalidAnswer, check_value
 from ..widget import markdown
-from . import analysis, lms
+from . import analysis, evaluation, lms, time_on_task
 from .report_figures import BIN, distribution_figure, items_figure, objectives_figure
 from .results import Results
 
@@ -116,7 +116,7 @@ def learner_rows(results: Results) -> tuple[list[str], list[list[Any]]]:
         header += [f"{m}_score", f"{m}_max", f"{m}_percent", f"{m}_status", f"{m}_state", f"{m}_notes",
                    f"{m}_grade_from"]
     header += ["modules_submitted", "completed", "modules_passed", "modules", "awaiting_manual_grades", "status",
-               "certificate_eligible", "completion_date"]
+               "certificate_eligible", "completion_date", "certificate_needs"]
     rows = []
     for lr in results.learners:
         row: list[Any] = [lr.id, lr.name, lr.email or ""]
@@ -130,7 +130,7 @@ def learner_rows(results: Results) -> tuple[list[str], list[list[Any]]]:
         row += [submitted, "yes" if submitted == len(modules) else "no", passed, len(modules),
                 sum(lr.modules[m].awaiting for m in modules), lr.status,
                 ELIGIBILITY.get(lr.status, "no"),
-                lr.completion_date.isoformat() if lr.completion_date else ""]
+                lr.completion_date.isoformat() if lr.completion_date else "", "; ".join(lr.reasons)]
         rows.append(row)
     return header, rows
 
@@ -287,7 +287,11 @@ def render(report: Report, generated: dt.datetime) -> str:
         status_class=_status_class, eligibility=lambda st: ELIGIBILITY.get(st, "no"),
         tables={"modules": Markup(modules_table), "objectives": Markup(objectives_table)},
         figures={"distribution": Markup(distribution_figure(results)), "objectives": Markup(objectives_figure(report))},
-        item_sections=sections)
+        item_sections=sections,
+        held=[lr for lr in results.learners if lr.reasons and all(
+            r.status == analysis.PASS for r in lr.modules.values())],
+        evaluation=Markup(evaluation.section_html(evaluation.summarise(results))),
+        time_on_task=Markup(time_on_task.section_html(results)))
 
 
 def write(report: Report, folder: Path, generated: dt.datetime | None = None) -> list[Path]:
@@ -300,7 +304,9 @@ def write(report: Report, folder: Path, generated: dt.datetime | None = None) ->
                                  "modules.csv": module_rows(report.results),
                                  "distribution.csv": distribution_rows(report.results),
                                  "items.csv": item_rows(report), "distractors.csv": distractor_rows(report),
-                                 "objectives.csv": objective_rows(report)}.items():
+                                 "objectives.csv": objective_rows(report),
+                                 "evaluation.csv": evaluation.rows(evaluation.summarise(report.results)),
+                                 "time_on_task.csv": time_on_task.rows(report.results)}.items():
         write_csv(folder / name, header, rows)
         written.append(folder / name)
     written.append(lms.write(report.results, folder / "lms.csv"))
