@@ -173,3 +173,17 @@ def test_a_saved_answer_that_no_longer_fits_is_explained_plainly(tmp_path: Path,
     assert messages == ['Question 3 ("How would you respond to a..."): your saved answer could not be '
                         "used because the options changed. Please answer it again."]
     assert not any(s in messages[0] for s in ("mod.post", "answers.json", str(tmp_path), "['a'", "Empathic"))
+
+
+def test_each_answer_keeps_when_it_was_first_answered_across_saves(tmp_path: Path):
+    """Time on task (issue 11): `first` is set by the first save and kept by later ones; `saved` moves on."""
+    store = AnswerStore(tmp_path)
+    store.save_many({"m.s.q1": {"value": "a", "kind": "single", "saved": "2026-05-04T09:00:00+00:00"}})
+    store.save_many({"m.s.q1": {"value": "b", "kind": "single", "saved": "2026-05-04T09:20:00+00:00"},
+                     "m.s.q2": {"value": "c", "kind": "single", "saved": "2026-05-04T09:21:00+00:00"}})
+    store.save("m.s.q1", "d", "single")  # now
+    items = json.loads((tmp_path / "answers.json").read_text())["items"]
+    assert items["m.s.q1"]["first"] == "2026-05-04T09:00:00+00:00" and items["m.s.q1"]["value"] == "d"
+    assert items["m.s.q1"]["saved"] > "2026-05-04T09:20:00+00:00"
+    assert items["m.s.q2"]["first"] == items["m.s.q2"]["saved"] == "2026-05-04T09:21:00+00:00"
+    assert set(items["m.s.q1"]) == {"value", "kind", "first", "saved"}  # timestamps only, nothing else recorded

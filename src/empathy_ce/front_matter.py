@@ -94,7 +94,8 @@ source. The declared hours must stay within 10% of the computed figure.
 ::: {#fm-certificate .front-matter-field}
 Pass the graded post-test of every module (at least {{ "%.0f"|format(raw.pass_mark * 100) }}% of each post-test's
 points), complete the attestation at the end of each post-test (you confirm that you did the module yourself and
-state the minutes you spent) and submit the course evaluation after your last post-test. Your instructor grades the post-tests with nbgrader and confirms the grades, and the course provider then
+state the minutes you spent) and submit the course evaluation after your last post-test. Your instructor grades
+the post-tests with nbgrader and confirms the grades, and the course provider then
 issues a certificate of completion stating your name, the course title, your completion date, the contact hours, the
 delivery format ({{ raw.delivery }}) and the provider's approval statement and number. Each certificate has its own
 id that cannot be guessed, a verification address and a QR code: anyone, a licensing board for example, can check it
