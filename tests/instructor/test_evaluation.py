@@ -115,7 +115,7 @@ def test_time_on_task_is_first_to_last_answer_and_flags_under_a_quarter_of_the_h
     assert [r[0] for r in rows] == ["quick", "steady"] and rows[0][-1] == time_on_task.SHORT and rows[1][-1] == ""
     assert [t.learner for t in time_on_task.flagged(found)] == ["quick"]
     page = time_on_task.section_html(found)
-    assert page.index("quick") < page.index("steady") and "1 post-tests answered in under a quarter" in page
+    assert page.index("quick") < page.index("steady") and "1 post-test answered in under a quarter" in page
 
 
 def test_the_course_evaluation_rates_every_objective_and_every_post_test_asks_for_an_attestation():

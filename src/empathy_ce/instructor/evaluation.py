@@ -138,7 +138,8 @@ def scale_figure(summary: Summary) -> str:
         ax.text(101, y, f"mean {q.mean:.1f}", va="center", fontsize=8)
     ax.set_xlim(0, 115)
     ax.set_xlabel("share of learners at each point of the scale (%)")
-    ax.legend(title="scale point", ncols=len(points), loc="upper center", bbox_to_anchor=(0.45, -0.25), fontsize=8)
+    ax.legend(title="scale point", ncols=len(points), loc="lower center", bbox_to_anchor=(0.45, 1.0), fontsize=8,
+              frameon=False)
     alt = ("Stacked bar chart, one bar per evaluation question on a scale, showing the share of learners at each "
            "point: " + "; ".join(f"{q.item_id.rsplit('.', 1)[-1]} mean {q.mean:.1f} of {q.n} learners ("
                                  + ", ".join(f"{p}: {c}" for p, _, c in q.counts()) + ")" for q in scaled) + ".")
@@ -147,6 +148,7 @@ def scale_figure(summary: Summary) -> str:
 
 def minutes_figure(summary: Summary, minutes: list[int]) -> str:
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     if not minutes:
         return ""
@@ -156,6 +158,7 @@ def minutes_figure(summary: Summary, minutes: list[int]) -> str:
     ax.axvline(summary.declared_minutes, color="#b2182b", linestyle="--", linewidth=1.5)
     ax.set_xlabel("minutes the course took (learners' own estimate)")
     ax.set_ylabel("learners")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     alt = (f"Histogram of the minutes {len(minutes)} learners say the course took, median "
            f"{statistics.median(minutes):.0f}, against the declared {summary.declared_minutes:.0f} minutes "
            "(dashed line).")

@@ -45,23 +45,38 @@ def flagged(results: Results) -> list[completion.ModuleTime]:
     return [t for c in checks.values() for t in c.times.values() if t.short]
 
 
-def section_html(results: Results) -> str:
-    """A table of every learner's time on task (the flagged first), as trusted HTML."""
-    header, body = rows(results)
-    if not body:
-        return "<p>No post-test answers collected yet.</p>"
-    body.sort(key=lambda r: (r[-1] != SHORT, r[0], r[1]))
-    short = sum(r[-1] == SHORT for r in body)
+def _when(text: str) -> str:
+    return text[:16].replace("T", " ") + " UTC" if text else ""
+
+
+def _table(caption: str, header: list[str], body: list[list[Any]]) -> str:
     head = "".join(f'<th scope="col">{html.escape(h.replace("_", " "))}</th>' for h in header)
     lines = []
     for r in body:
-        cells = [f'<th scope="row">{html.escape(str(r[0]))}</th>']
-        cells += [f"<td>{html.escape(str(v))}</td>" for v in r[1:4]]
+        cells = [f'<th scope="row">{html.escape(str(r[0]))}</th>', f"<td>{html.escape(str(r[1]))}</td>"]
+        cells += [f'<td style="white-space: nowrap">{html.escape(_when(str(v)))}</td>' for v in r[2:4]]
         cells += [f'<td class="num">{html.escape(str(v))}</td>' for v in r[4:7]]
         cells.append(f'<td class="flag">{html.escape(r[7])}</td>' if r[7] else "<td></td>")
         lines.append("<tr>" + "".join(cells) + "</tr>")
-    note = (f"<p>{short} post-tests answered in under a quarter of the module's declared hours (flagged first).</p>"
-            if short else "<p>No post-test was answered implausibly fast.</p>")
-    return (note + '<div class="wide"><table><caption>Time on task: first to last saved answer of each post-test, '
-            f"and the minutes attested (time_on_task.csv)</caption><thead><tr>{head}</tr></thead><tbody>"
-            + "".join(lines) + "</tbody></table></div>")
+    return (f'<div class="wide"><table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(lines)}</tbody></table></div>")
+
+
+def section_html(results: Results) -> str:
+    """The flagged post-tests in a table, every learner's time on task one click away, as trusted HTML."""
+    header, body = rows(results)
+    if not body:
+        return "<p>No post-test answers collected yet.</p>"
+    short = [r for r in body if r[-1] == SHORT]
+    parts = []
+    if short:
+        parts.append(f"<p>{len(short)} post-test{'' if len(short) == 1 else 's'} answered in under a quarter of the "
+                     "module's declared hours (first to last saved answer):</p>")
+        parts.append(_table("Implausibly short completions", header, short))
+    else:
+        parts.append("<p>No post-test was answered implausibly fast.</p>")
+    parts.append(f"<details><summary>Time on task of every learner and module ({len(body)} rows; "
+                 "time_on_task.csv)</summary>"
+                 + _table("First to last saved answer of each post-test, and the minutes attested", header, body)
+                 + "</details>")
+    return "".join(parts)
