@@ -35,3 +35,20 @@ def test_a_malformed_attestation_is_refused(value: object):
 def test_an_attestation_carries_no_points():
     with pytest.raises(ItemError):
         validate_item({**SPEC, "points": 1})
+
+
+def test_every_post_test_ends_with_the_attestation_cells_the_helper_makes():
+    """`notebook_cells` is how a new post-test (another form) gets its attestation: the same cells as these."""
+    import nbformat
+    from conftest import ROOT
+
+    from empathy_ce import course as course_model
+    from empathy_ce.kinds.attestation import notebook_cells
+
+    course = course_model.load(ROOT)
+    for module in course.modules:
+        nb = nbformat.read(course.source(module, module.posttest), as_version=4)
+        at = next(i for i, c in enumerate(nb.cells) if "kind=\"attestation\"" in c.source)
+        intro, cell = notebook_cells(f"{module.id}.post.attestation")
+        assert (nb.cells[at - 1].source, nb.cells[at].source) == (intro.source, cell.source), module.id
+        assert dict(nb.cells[at].metadata) == dict(cell.metadata), module.id

@@ -120,3 +120,29 @@ class Attestation(Kind):
 
 
 KIND = Attestation()
+
+
+STATEMENT = ("I attest that I completed this module and this post-test myself, without help from another person, and "
+             "that the minutes I give below are my honest estimate of the time I spent on the module (reading, "
+             "practice and post-test).")
+INTRO = ("## Before you submit: attestation\n\nA certificate needs this attestation in every post-test. It is not "
+         "scored. Tick the box, type your full name and the minutes you spent on the module. A license number and "
+         "jurisdiction are optional: if you give them, they are printed on your certificate.")
+
+
+def notebook_cells(item_id: str) -> list[Any]:
+    """The two cells that end a post-test (before its closing note): the explanation and the attestation item, in
+    a locked cell nbgrader does not grade. For a new post-test notebook (another form): insert these, with an id
+    such as `<module>.<set>.attestation`, then run `empathy-ce release`."""
+    import nbformat
+
+    from ...authoring import grade_id, item_source, markdown_cell
+
+    spec = {"id": item_id, "kind": "attestation", "mode": "assessment", "objective": "attestation-1", "points": 0,
+            "prompt": STATEMENT}
+    cell = nbformat.v4.new_code_cell(item_source(spec))
+    cell.metadata["nbgrader"] = {"schema_version": 3, "grade_id": grade_id(item_id), "grade": False,
+                                 "solution": False, "locked": True, "task": False}
+    cell.metadata["jupyter"] = {"source_hidden": True}
+    cell.metadata["tags"] = ["exercise", "attestation"]
+    return [markdown_cell(INTRO), cell]
