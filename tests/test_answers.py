@@ -192,3 +192,17 @@ def test_a_linked_answer_file_is_kept_aside_and_its_target_never_written(tmp_pat
     assert [p.is_symlink() for p in mine.glob("answers.broken-*.json")] == [True]  # the link itself, kept aside
     assert (mine / "answers.json").stat().st_mode & 0o777 == 0o600  # a learner's answers: owner only
     assert len(list(mine.iterdir())) == 2  # answers.json and the link kept aside: no part file left
+
+
+def test_each_answer_keeps_when_it_was_first_answered_across_saves(tmp_path: Path):
+    """Time on task (issue 11): `first` is set by the first save and kept by later ones; `saved` moves on."""
+    store = AnswerStore(tmp_path)
+    store.save_many({"m.s.q1": {"value": "a", "kind": "single", "saved": "2026-05-04T09:00:00+00:00"}})
+    store.save_many({"m.s.q1": {"value": "b", "kind": "single", "saved": "2026-05-04T09:20:00+00:00"},
+                     "m.s.q2": {"value": "c", "kind": "single", "saved": "2026-05-04T09:21:00+00:00"}})
+    store.save("m.s.q1", "d", "single")  # now
+    items = json.loads((tmp_path / "answers.json").read_text())["items"]
+    assert items["m.s.q1"]["first"] == "2026-05-04T09:00:00+00:00" and items["m.s.q1"]["value"] == "d"
+    assert items["m.s.q1"]["saved"] > "2026-05-04T09:20:00+00:00"
+    assert items["m.s.q2"]["first"] == items["m.s.q2"]["saved"] == "2026-05-04T09:21:00+00:00"
+    assert set(items["m.s.q1"]) == {"value", "kind", "first", "saved"}  # timestamps only, nothing else recorded

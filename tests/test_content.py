@@ -64,8 +64,9 @@ def all_text() -> str:
 
 
 def posttest_items(module: course_model.Module, form: course_model.Form | None = None) -> list[dict]:
+    """The graded items of a post-test form (not the attestation, which is in a cell nbgrader does not grade)."""
     path = COURSE.form_source(form) if form else COURSE.source(module, module.posttest)
-    return [spec for spec, _ in cells.notebook_items(path)]
+    return [spec for spec, meta in cells.notebook_items(path) if meta.get("grade")]
 
 
 def test_every_citation_resolves_and_every_reference_is_cited():
@@ -138,8 +139,9 @@ def test_every_objective_is_assessed_by_at_least_two_graded_items(module: course
         assessed = [s["id"] for s in items if s["objective"] == objective]
         assert len(assessed) >= 2, f"{objective} is assessed by {assessed}"
     for module_nb in module.notebooks():
-        for spec, _ in cells.notebook_items(source(module, module_nb)):
-            assert spec["objective"] in module.objectives, spec["id"]
+        for spec, meta in cells.notebook_items(source(module, module_nb)):
+            assert spec["objective"] in module.objectives or (not meta.get("grade") and spec["mode"] == "assessment"
+                                                              and spec["points"] == 0), spec["id"]
             assert spec["id"].startswith(f"{module.id}."), spec["id"]
 
 
@@ -354,7 +356,7 @@ def test_every_graded_post_test_item_has_a_rationale_kept_out_of_the_release(mod
     """Feedback after grading shows why (issue 10); the reason can give the key away, so it lives in hidden tests."""
     for cell in nbformat.read(COURSE.form_source(form), as_version=4).cells:
         spec = cells.item_spec(cell.source) if cell.cell_type == "code" else None
-        if spec and spec["kind"] != "text":
+        if spec and spec["kind"] != "text" and cell.metadata.get("nbgrader", {}).get("grade"):  # not the attestation
             hidden = cell.source.split("### BEGIN HIDDEN TESTS", 1)[-1]
             why = " ".join(line[12:] for line in hidden.splitlines() if line.startswith("# Rationale:"))
             assert len(why.split()) >= 15, f"{spec['id']}: rationale too short or missing"

@@ -82,7 +82,9 @@ def plan(learner: str, module: course_model.Module) -> dict[str, object]:
     values = {}
     to_miss = bo_outcomes()[0] if (learner, module.id) == ("bo", "m2-outcomes") else 0
     for spec, key in posttest_items(module):
-        if spec["kind"] == "text":
+        if spec["kind"] == "attestation":  # not graded; a certificate needs it (issue 11)
+            values[spec["id"]] = {"attested": True, "name": learner.title(), "minutes": 80}
+        elif spec["kind"] == "text":
             values[spec["id"]] = REFLECTION
         elif to_miss and spec["points"] == 1:
             values[spec["id"]], to_miss = wrong(spec, key), to_miss - 1
@@ -112,7 +114,7 @@ def workflow(root: Path, db_url: str, capsys: pytest.CaptureFixture[str]) -> Non
     exchange = root / "exchange"
     code, out, err = run(capsys, root, "release", "--exchange")
     assert code == 0, err
-    assert out.count("released to the exchange") == len(COURSE.modules)
+    assert out.count("released to the exchange") == len(COURSE.modules) + 1  # and the course evaluation
 
     for learner in LEARNERS:
         for module in COURSE.modules:
@@ -124,16 +126,20 @@ def workflow(root: Path, db_url: str, capsys: pytest.CaptureFixture[str]) -> Non
                 solve_data_notebook(folder / f"{module.data}.ipynb")
             (folder / "answers.json").write_text(answers_json(plan(learner, module)))
             as_learner("submit", exchange, home, learner, module.id)
+        evaluation = as_learner("fetch", exchange, home, learner, COURSE.raw["evaluation"])  # required (issue 11)
+        comments = f"{COURSE.raw['evaluation']}.course.comments"
+        (evaluation / "answers.json").write_text(answers_json({comments: "Clear and useful."}))
+        as_learner("submit", exchange, home, learner, COURSE.raw["evaluation"])
 
     code, out, err = run(capsys, root, "collect")
     assert code == 0, err
-    assert out.count("3 new or updated submissions collected") == len(COURSE.modules)
+    assert out.count("3 new or updated submissions collected") == len(COURSE.modules) + 1
     code, out, err = run(capsys, root, "collect")  # safe to re-run: nothing newer to collect
-    assert code == 0 and out.count("0 new or updated") == len(COURSE.modules)
+    assert code == 0 and out.count("0 new or updated") == len(COURSE.modules) + 1
 
     code, out, err = run(capsys, root, "grade", "--no-progress")
     assert code == 0, err
-    assert "12 submissions: 12 graded" in out
+    assert "15 submissions: 15 graded" in out  # the evaluations too (no grade cells)
     assert "2 with one" in out  # only the two data notebooks needed a kernel
     assert "submission states: 12 graded, 0 graded with notes, 0 not graded" in out and "NOTE" not in err
 

@@ -142,7 +142,8 @@ class AnswerStore:
         self.save_many({item_id: {"value": value, "kind": kind}})
 
     def save_many(self, records: dict[str, dict[str, Any]]) -> None:
-        """Record several answers ({id: {"value", "kind"[, "saved"]}}) in one atomic write."""
+        """Record several answers ({id: {"value", "kind"[, "saved", "first"]}}) in one atomic write; each record keeps
+        when the item was first answered ("first") and last saved ("saved")."""
         for item_id, record in records.items():
             if isinstance(record["value"], str) and len(record["value"]) > TEXT_LIMIT:
                 # The same limit as items.check_value: a file never holds a text the grader would refuse.
@@ -161,8 +162,12 @@ class AnswerStore:
                 data = empty()
             now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             for item_id, record in records.items():
-                data["items"][item_id] = {"value": record["value"], "kind": record["kind"],
-                                          "saved": record.get("saved") or now}
+                saved = record.get("saved") or now
+                # When the item was first answered, kept across saves (time on task; timestamps only).
+                before = data["items"].get(item_id, {})
+                first = record.get("first") or (before.get("first") if isinstance(before, dict) else None) or saved
+                data["items"][item_id] = {"value": record["value"], "kind": record["kind"], "saved": saved,
+                                          "first": min(str(first), str(saved))}
             self._write(data)
 
     def take(self, item_ids: set[str]) -> dict[str, dict[str, Any]]:

@@ -56,8 +56,8 @@ def cmd_release(args: argparse.Namespace) -> int:
 
     root = course_model.find_root(args.root)
     check_config(root)
-    steps = _setup_errors(lambda: release.release(root, _modules(root, args.modules, every_retake=True),
-                                                          exchange=args.exchange))
+    assignments = _modules(root, args.modules, every_retake=True, evaluation=True)
+    steps = _setup_errors(lambda: release.release(root, assignments, exchange=args.exchange))
     for step in steps:
         if step.ok:
             done = "generated in exercises/" if step.step == "generate_assignment" else "released to the exchange"
@@ -96,17 +96,20 @@ def cmd_start(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
-def _modules(root: Path, chosen: list[str], *, every_retake: bool = False) -> list[str]:
-    """The assignments named, else the modules and the retake forms (every one, or those released to someone)."""
+def _modules(root: Path, chosen: list[str], *, every_retake: bool = False, evaluation: bool = False) -> list[str]:
+    """The assignments named, else the modules, the retake forms (every one, or those released to someone) and,
+    with evaluation, the course evaluation (never graded)."""
+    from .instructor.completion import evaluation_id
     from .instructor.retakes import retakes_in_use
 
     course = course_model.load(root)  # modules, then each post-test's retake forms (their own assignments)
-    known = [m.id for m in course.modules] + list(course.retake_assignments())
+    extra = [evaluation_id(course)] if evaluation and evaluation_id(course) else []
+    known = [m.id for m in course.modules] + list(course.retake_assignments()) + extra
     unknown = [m for m in chosen if m not in known]
     if unknown:
         raise SystemExit(f"error: unknown module {', '.join(unknown)} (modules: {', '.join(known)})")
     retakes = list(course.retake_assignments()) if every_retake else retakes_in_use(root)
-    return chosen or [m.id for m in course.modules] + retakes
+    return chosen or [m.id for m in course.modules] + retakes + extra
 
 
 def _progress(args: argparse.Namespace) -> bool | None:
@@ -132,7 +135,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
     from .instructor import collect, configuration
 
     root = course_model.find_root(args.root)
-    modules = _modules(root, args.modules)
+    modules = _modules(root, args.modules, evaluation=True)
     config = _setup_errors(lambda: configuration.load(root))
     results = _setup_errors(lambda: collect.collect(root, modules, config))
     failed = False
@@ -167,7 +170,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
     root = course_model.find_root(args.root)
     summary = _setup_errors(lambda: grade.grade(
-        root, _modules(root, args.modules), args.student or None, force=args.force, workers=args.workers,
+        root, _modules(root, args.modules, evaluation=True), args.student or None, force=args.force,
+        workers=args.workers,
         kernels=args.kernels, kernel_free=not args.kernel_only, progress=_progress(args), every=not args.modules))
     lines = grade.format_summary(summary, root)
     print(lines[0])
@@ -254,11 +258,17 @@ def cmd_certificates(args: argparse.Namespace) -> int:
             print(f"wrote {path}")
         return 0
     found = _setup_errors(lambda: results.load(root))
+    from .instructor import analysis, completion
+
     try:
-        done = certificates.issue(found, out, draft=args.draft)
+        done = certificates.issue(found, out, draft=args.draft, attestations=completion.attestations(found))
     except (certificates.CertificateError, certificates.RegisterError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    for learner in found.learners:  # why each learner without a certificate has none
+        if learner.status != analysis.ELIGIBLE:
+            print(f"no certificate for learner '{learner.id}' ({learner.status}): {completion.why_not(learner)}",
+                  file=sys.stderr)
     kind = "draft certificates (watermarked DRAFT, not verifiable)" if args.draft else \
         "certificates with signed badges"
     print(f"{len(done.issued)} {kind} written to {out} (index.csv lists them)")

@@ -93,7 +93,9 @@ source. The declared hours must stay within 10% of the computed figure.
 
 ::: {#fm-certificate .front-matter-field}
 Pass the graded post-test of every module (at least {{ "%.0f"|format(raw.pass_mark * 100) }}% of each post-test's
-points). Your instructor grades the post-tests with nbgrader and confirms the grades, and the course provider then
+points), complete the attestation at the end of each post-test (you confirm that you did the module yourself and
+state the minutes you spent) and submit the course evaluation after your last post-test. Your instructor grades
+the post-tests with nbgrader and confirms the grades, and the course provider then
 issues a certificate of completion stating your name, the course title, your completion date, the contact hours, the
 delivery format ({{ raw.delivery }}) and the provider's approval statement and number. Each certificate has its own
 id that cannot be guessed, a verification address and a QR code: anyone, a licensing board for example, can check it
@@ -138,7 +140,11 @@ the certificate is valid. You also receive it as a digitally signed Open Badges 
 ::: {#fm-privacy .front-matter-field}
 - **What is collected:** only what you submit for grading, that is your **post-test answers**, with the learner
   id (and name, if your instructor enters it) that nbgrader records, and the grades, submission times and
-  certificate details that come from them.
+  certificate details that come from them; your **attestation** in each post-test (your typed name, the minutes
+  you state and, if you give them, your license number and jurisdiction); when you first and last answered each
+  post-test item (date and time only, nothing else about your computer), from which your instructor sees your time
+  on task; and your **course evaluation**, which your instructor sees only as summaries of everyone's answers,
+  without names or learner ids, once at least 5 learners have submitted it.
 - **What is not collected:** your **practice answers**, written reflections and self-checks (including any
   self-care plan or burnout self-check) stay with you, in your browser on this website or in your own copy of the
   practice notebooks in JupyterLab; they are never submitted with a post-test. This website sends nothing

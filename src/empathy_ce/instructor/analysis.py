@@ -6,7 +6,8 @@
   (see ``notes``): the instructor must resolve it before it counts.
 - A learner is *eligible* for a certificate when every module is passed; *needs attention* (certificates held)
   while any module needs attention; *not eligible* once any module is failed; otherwise *pending* (grades
-  awaited) or *incomplete* (modules missing).
+  awaited) or *incomplete* (modules missing). One who passed every module but has not submitted the course
+  evaluation, or lacks an attestation in a post-test, is *incomplete* too (``completion.apply``, with reasons).
 - Item difficulty is the mean proportion of the item's points that learners earned (higher = easier).
 - Discrimination is the point-biserial (Pearson) correlation between the item score and the rest-of-test
   total (the learner's other items), so the item does not correlate with itself.

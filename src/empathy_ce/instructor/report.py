@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from .. import kinds
 from ..items import InvalidAnswer, check_value
 from ..widget import markdown
-from . import analysis, lms
+from . import analysis, evaluation, lms, time_on_task
 from .report_csv import ELIGIBILITY, fmt, module_rows, objective_rows
 from .report_csv import tables as csv_tables
 from .report_figures import distribution_figure, items_figure, objectives_figure
@@ -171,7 +173,11 @@ def render(report: Report, generated: dt.datetime) -> str:
         status_class=_status_class, eligibility=lambda st: ELIGIBILITY.get(st, "no"),
         tables={"modules": modules, "objectives": objectives},
         figures={"distribution": distribution_figure(results), "objectives": objectives_figure(report)},
-        item_sections=[_item_section(report, module) for module in course.modules])
+        item_sections=[_item_section(report, module) for module in course.modules],
+        held=[lr for lr in results.learners if lr.reasons and all(
+            r.status == analysis.PASS for r in lr.modules.values())],
+        evaluation=Markup(evaluation.section_html(evaluation.summarise(results))),
+        time_on_task=Markup(time_on_task.section_html(results)))
 
 
 def write(report: Report, folder: Path, generated: dt.datetime | None = None) -> list[Path]:
@@ -179,6 +185,8 @@ def write(report: Report, folder: Path, generated: dt.datetime | None = None) ->
     folder.mkdir(parents=True, exist_ok=True)
     generated = generated or dt.datetime.now(dt.UTC)
     written = [write_csv(folder / name, header, rows) for name, (header, rows) in csv_tables(report).items()]
+    written.append(write_csv(folder / "evaluation.csv", *evaluation.rows(evaluation.summarise(report.results))))
+    written.append(write_csv(folder / "time_on_task.csv", *time_on_task.rows(report.results)))
     written.append(lms.write(report.results, folder / "lms.csv"))
     (folder / "report.html").write_text(render(report, generated), encoding="utf-8")
     written.append(folder / "report.html")

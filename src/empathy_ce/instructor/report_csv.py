@@ -32,7 +32,7 @@ def learner_rows(results: Results) -> tuple[list[str], list[list[Any]]]:
         header += [f"{m}_score", f"{m}_max", f"{m}_percent", f"{m}_status", f"{m}_state", f"{m}_notes",
                    f"{m}_grade_from"]
     header += ["modules_submitted", "completed", "modules_passed", "modules", "awaiting_manual_grades", "status",
-               "certificate_eligible", "completion_date"]
+               "certificate_eligible", "completion_date", "certificate_needs"]
     rows = []
     for lr in results.learners:
         row: list[Any] = [lr.id, lr.name, lr.email or ""]
@@ -46,7 +46,7 @@ def learner_rows(results: Results) -> tuple[list[str], list[list[Any]]]:
         row += [submitted, "yes" if submitted == len(modules) else "no", passed, len(modules),
                 sum(lr.modules[m].awaiting for m in modules), lr.status,
                 ELIGIBILITY.get(lr.status, "no"),
-                lr.completion_date.isoformat() if lr.completion_date else ""]
+                lr.completion_date.isoformat() if lr.completion_date else "", "; ".join(lr.reasons)]
         rows.append(row)
     return header, rows
 

@@ -89,6 +89,7 @@ class Learner:
     email: str | None
     modules: dict[str, ModuleResult]
     status: str = analysis.INCOMPLETE
+    reasons: list[str] = field(default_factory=list)  # what a certificate still lacks, in words (completion.py)
 
     @property
     def name(self) -> str:
@@ -110,6 +111,7 @@ class Results:
     coursedir: CourseDirectory
     items: dict[str, list[Item]]
     learners: list[Learner]
+    completion: dict[str, Any] = field(default_factory=dict)  # learner -> completion.Check
 
     def answers(self, learner: str, module: str) -> dict[str, Any] | None:
         """A learner's saved answers for a module as graded (autograded copy, else the submission); None if none."""
@@ -175,7 +177,11 @@ def load(root: Path, config: Config | None = None) -> Results:
                                                    result.awaiting, course.pass_mark,
                                                    needs_attention=bool(result.state and result.state.needs_attention))
         learner.status = analysis.learner_status([learner.modules[m.id].status for m in course.modules])
-    return Results(course, coursedir, items, sorted(learners.values(), key=lambda x: x.id))
+    found = Results(course, coursedir, items, sorted(learners.values(), key=lambda x: x.id))
+    from . import completion  # the evaluation and attestations a certificate also needs
+
+    completion.apply(found)
+    return found
 
 
 def _handed_in(coursedir: CourseDirectory, student: str, module: course_model.Module) -> bool:

@@ -30,6 +30,8 @@ BUILT_IN = (
     "ordering",
     "numeric",
     "text",
+    "survey",
+    "attestation",
 )
 ENTRY_POINTS = "empathy_ce.kinds"
 

@@ -94,7 +94,9 @@ def posttest_preview(module_id: str, root: Path | None = None, samples: int | No
     module = next(m for m in course.modules if m.id == module_id)
     number = course.modules.index(module) + 1
     release = course.release(module, module.posttest)
-    items = [spec for spec, _ in cells.notebook_items(release) if spec.get("mode") == "assessment"]
+    found = cells.notebook_items(release)
+    items = [spec for spec, meta in found if spec.get("mode") == "assessment" and meta.get("grade")]
+    attests = any(spec["kind"] == "attestation" for spec, _ in found)  # not graded, required for a certificate
     total = sum(spec.get("points", 0) for spec in items)
     notebook = release.relative_to(course.root).as_posix()
     shown = sample_items(items, samples) if samples else items
@@ -108,7 +110,9 @@ def posttest_preview(module_id: str, root: Path | None = None, samples: int | No
         "save the notebook, choose *Nbgrader > Assignment List* from the menu and click *Submit* next to this "
         "module. "
         f"The post-test has {len(items)} items worth {_points(total)}; the pass mark is "
-        f"{course.pass_mark:.0%} ({course.pass_mark * total:g} of {_points(total)}).",
+        f"{course.pass_mark:.0%} ({course.pass_mark * total:g} of {_points(total)})."
+        + (" Before you submit, complete the attestation at the end (not scored; a certificate needs it): tick "
+           "the box, type your name and the minutes you spent." if attests else ""),
         ":::",
         "",
         f"Study the [module page]({module.id}.qmd) and its practice exercises first."
@@ -119,6 +123,24 @@ def posttest_preview(module_id: str, root: Path | None = None, samples: int | No
     return "\n".join(parts) + "\n"
 
 
+def evaluation_preview(root: Path | None = None) -> str:
+    """The course evaluation (course/course.yml `evaluation`): where it is, that it is not scored, and required."""
+    course = course_model.load(root)
+    ident = course.raw.get("evaluation")
+    if not ident:
+        return ""
+    notebooks = sorted((course.root / "exercises" / ident).glob("*.ipynb"))
+    where = f"`{notebooks[0].relative_to(course.root).as_posix()}`" if notebooks else f"`exercises/{ident}/`"
+    return "\n".join([
+        f"## Course evaluation {{#{ident}}}", "",
+        f"After your last post-test, open {where} in JupyterLab, choose *Run > Run All Cells* and answer: how well "
+        "each learning objective was met, the course's relevance to your practice, the quality and clarity of the "
+        "materials, any commercial bias you noticed, accessibility, how long the course took you, and your "
+        f"comments. It is not scored. Submit it like a module (*Nbgrader > Assignment List*, *Submit* next to "
+        f"`{ident}`): **a certificate is issued only after it is submitted.** Your instructor sees only summaries "
+        "of everyone's answers, without names, and only once at least 5 learners have answered.", ""])
+
+
 def all_posttest_previews(root: Path | None = None, samples: int | None = None) -> str:
     course = course_model.load(root)
-    return "\n".join(posttest_preview(m.id, root, samples) for m in course.modules)
+    return "\n".join([*(posttest_preview(m.id, root, samples) for m in course.modules), evaluation_preview(root)])

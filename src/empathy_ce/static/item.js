@@ -169,7 +169,7 @@ function draw(model, el, initial, hidden) {
   const uid = `ece-${spec.id.replace(/\./g, "-")}-${++counter}`;
   // tabindex -1: a click on the item's text focuses the item (whose focusin stays here), not the notebook cell.
   const root = h("div", { class: `ece-item ece-kind-${spec.kind}`, "data-item": spec.id, "data-mode": spec.mode, tabindex: "-1" });
-  const badge = practice ? "Practice" : `Post-test · ${spec.points} point${spec.points === 1 ? "" : "s"}`;
+  const badge = practice ? "Practice" : part(spec.kind).badge || `Post-test · ${spec.points} point${spec.points === 1 ? "" : "s"}`;
   root.append(h("p", { class: "ece-badge", text: badge }));
   if (spec.context) root.append(h("blockquote", { class: "ece-context", html: spec.context }));
 
