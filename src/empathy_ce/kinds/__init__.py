@@ -30,6 +30,7 @@ BUILT_IN = (
     "ordering",
     "numeric",
     "text",
+    "conversation",
 )
 ENTRY_POINTS = "empathy_ce.kinds"
 
