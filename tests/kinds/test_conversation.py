@@ -96,7 +96,8 @@ def test_the_written_turn_is_kept_and_shown_to_the_grader_but_not_scored():
     key = check_key(EXAMPLE, EXAMPLE_KEY)
     with_text = {"path": ["a", "a", "a"], "written": "It has worn you down."}
     assert grade_item(EXAMPLE, with_text, key) == grade_item(EXAMPLE, {"path": ["a", "a", "a"]}, key)
-    summary = kinds.get("conversation").summary_html(EXAMPLE, check_value(EXAMPLE, with_text), lambda t, inline=False: t, "")
+    plain = lambda text, inline=False: text  # noqa: E731 (markdown stand-in)
+    summary = kinds.get("conversation").summary_html(EXAMPLE, check_value(EXAMPLE, with_text), plain, "")
     assert "It has worn you down." in "".join(summary) and "Rubric for the grader" in "".join(summary)
 
 
