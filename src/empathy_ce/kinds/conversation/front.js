@@ -163,7 +163,7 @@ export function fraction(spec, value, key) {
 
 // ---------------------------------------------------------------------------------------------- the view
 const percent = (v) => `${Math.round(v * 100)}%`;
-const measureText = (m) => (m.value === null ? "not computed" : m.measure === "%CR" ? percent(m.value) : `${m.value.toFixed(1)}:1`);
+const measureText = (m) => (m.value === null ? (m.band === "not computed" ? "not computed" : "no questions") : m.measure === "%CR" ? percent(m.value) : `${m.value.toFixed(1)}:1`);
 const thresholdText = (m) => (m.measure === "%CR" ? `fair ${percent(m.fair)}, good ${percent(m.good)}` : `fair ${m.fair}:1, good ${m.good}:1`);
 
 export function render(ctx) {
@@ -182,14 +182,14 @@ export function render(ctx) {
   if (conv.content_note) body.append(h("div", { class: "ece-conv-note", role: "note" }, h("strong", { text: "Content note. " }), h("div", { html: conv.content_note })));
   body.append(h("div", { class: "ece-prompt", html: spec.prompt }));
   body.append(h("div", { class: "ece-conv-setting" }, h("div", { html: conv.client.description }), h("div", { html: conv.setting })));
-  const log = h("ol", { class: "ece-conv-log", role: "log", "aria-live": "polite", "aria-label": `Conversation with ${name}${which}` });
+  const log = h("div", { class: "ece-conv-log", role: "log", "aria-live": "polite", "aria-label": `Conversation with ${name}${which}` });
   const turnArea = h("div", { class: "ece-conv-turn" });
   const startButton = h("button", { type: "button", class: "ece-button", text: "Start the conversation", "aria-label": `Start the conversation${which}` });
   body.append(startButton, log, turnArea);
 
   const clientEntry = (node) => {
     const here = conv.nodes[node];
-    return h("li", { class: "ece-conv-client", tabindex: "-1", "data-node": node },
+    return h("div", { class: "ece-conv-client", tabindex: "-1", "data-node": node },
       h("strong", { text: `${name}: ` }), h("span", { html: here.client }),
       here.note ? h("em", { class: "ece-conv-stage", html: here.note }) : null);
   };
@@ -198,10 +198,10 @@ export function render(ctx) {
       h("strong", { text: "Empathy rating: " }), `${reply.rating} of 5`),
     h("div", { html: reply.feedback }),
     h("details", {}, h("summary", { text: "Why" }), h("div", { html: reply.rationale })));
-  const replyEntry = (turn, reply) => h("li", { class: "ece-conv-you" },
+  const replyEntry = (turn, reply) => h("div", { class: "ece-conv-you" },
     h("strong", { text: `You (turn ${turn}): ` }), h("span", { html: reply.text }),
     practice && reply.rating !== undefined ? feedbackEntry(reply) : null);
-  const writtenEntry = () => h("li", { class: "ece-conv-you ece-conv-written" },
+  const writtenEntry = () => h("div", { class: "ece-conv-you ece-conv-written" },
     h("strong", { text: "Your own reply (locked): " }), h("span", { text: state.written }),
     practice && spec.answer && spec.answer.written_examples && spec.answer.written_examples.length
       ? h("div", { class: "ece-conv-feedback" }, h("p", { text: "Compare it with replies an experienced clinician might give:" }),
@@ -240,10 +240,10 @@ export function render(ctx) {
       h("p", { text: `Your replies earned ${percent(pathFraction(script, state.path))} of the best path's score.` }),
       h("h4", { text: "Your replies, coded" }),
       h("ol", {}, ...steps.turns.map((t) => h("li", {}, h("span", { html: t.reply.text }), ` (${labels[t.reply.code] || t.reply.code}, empathy rating ${t.reply.rating} of 5)`))),
-      h("table", { class: "ece-conv-profile" },
+      h("div", { class: "ece-conv-table", role: "region", tabindex: "0", "aria-label": "MITI thresholds" }, h("table", { class: "ece-conv-profile" },
         h("caption", { text: "Your replies beside the MITI 4 thresholds (a training heuristic, not a verdict)" }),
         h("thead", {}, h("tr", {}, ...["Measure", "Yours", "Expert path", "MITI thresholds", "Yours, in words"].map((t) => h("th", { scope: "col", text: t })))),
-        h("tbody", {}, ...rows)),
+        h("tbody", {}, ...rows))),
       spec.answer && spec.answer.caution ? h("div", { class: "ece-conv-caution", html: spec.answer.caution }) : null,
       h("h4", { text: "The path an experienced clinician would likely take" }),
       h("ol", {}, ...expertSteps.turns.map((t) => h("li", {}, h("span", { html: conv.nodes[t.node].client }), " ",
