@@ -67,7 +67,7 @@ def test_a_practice_conversation_plays_to_the_end_on_the_static_page(tmp_path: P
         page.keyboard.press("Tab")
         chosen = page.evaluate("document.activeElement.dataset.key")
         page.keyboard.press("Enter")
-        assert f"You (turn 1)" in log.inner_text()
+        assert "You (turn 1)" in log.inner_text()
         assert "Empathy rating:" in log.inner_text() and "Code:" in log.inner_text()  # feedback in words
         assert page.evaluate("document.activeElement.classList.contains('ece-conv-client')")  # the new line
         assert chosen
