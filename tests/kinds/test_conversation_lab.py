@@ -194,7 +194,13 @@ def test_conversations_by_mouse_and_keyboard_survive_a_kernel_restart(lab: tuple
             assert practice_answers(private)[MOUSE]["path"] == mouse_path
             assert practice_answers(private)[KEYBOARD]["path"] == keyboard_path
             page.wait_for_timeout(3500)  # past the time item.js holds the view after a run
-            nadia.locator(".ece-conv-log").scroll_into_view_if_needed()
+            for _ in range(3):  # the notebook renders cells near the view only: scroll, let it lay out, again
+                page.evaluate("""(sel) => { const el = document.querySelector(sel);
+                                            const outer = el.closest('.jp-WindowedPanel-outer');
+                                            outer.scrollTop += el.getBoundingClientRect().top
+                                                             - outer.getBoundingClientRect().top - 10; }""",
+                              f".ece-item[data-item='{KEYBOARD}']:not([data-stale]) .ece-conv-log")
+                page.wait_for_timeout(400)
             page.screenshot(path=str(SHOTS / "conversation-lab-restored.png"))
             assert not errors, errors
         finally:
