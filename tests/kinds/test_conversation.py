@@ -25,7 +25,7 @@ from empathy_ce.conversation import path as paths
 from empathy_ce.conversation.split import answer_key, join, key_strings, learner_script
 from empathy_ce.instructor import widget_only
 from empathy_ce.items import InvalidAnswer, ItemError, check_key, check_value, validate_item
-from empathy_ce.scoring import grade_item
+from empathy_ce.scoring import fraction, grade_item
 from empathy_ce.widget import front_end_spec
 
 POSTTEST = ROOT / "solutions" / "m3-cultivation" / "cultivation_posttest.ipynb"
@@ -195,3 +195,43 @@ def test_kernel_and_kernel_free_grader_agree_for_simulated_learners(name: str, t
     elif name == "tampered":  # the tamperer gains nothing, and the reason is printed for the instructor
         assert points == 0.0
         assert points < grade_item(graded_cell()[1], {"path": ["c", "b", "b"]}, graded_cell()[2])
+
+
+def test_front_end_copy_of_the_path_rule_scores_every_course_conversation_like_python(tmp_path: Path):
+    """front.js carries a copy of conversation/path.js (a kind's front.js cannot import): on every course
+    conversation, every complete path, every prefix and tampered paths, it accepts, refuses and scores as Python."""
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    (tmp_path / "package.json").write_text('{"type": "module"}')
+    (tmp_path / "conversation.js").write_text(kinds.get("conversation").front_end)
+    cases = []
+    for file in sorted((ROOT / "course" / "conversations").glob("*.yml")):
+        script = yaml.safe_load(file.read_text("utf-8"))
+        spec = {"id": script["id"], "kind": "conversation", "mode": "assessment", "objective": script["objective"],
+                "points": 1, "prompt": "Talk.", "conversation": learner_script(script)}
+        key = answer_key(script)
+        values: list[Any] = [None, {"path": []}, {"path": ["zz"]}, {"path": [None]}, ["a"], {"path": "abc"}]
+        for full in paths.complete_paths(script):
+            values += [{"path": full[:cut]} for cut in range(1, len(full) + 1)]
+            values += [{"path": [*full, "a"]}, {"path": [*full[:-1], "zz"]}]
+        cases += [{"spec": spec, "key": key, "value": v} for v in values]
+    (tmp_path / "cases.json").write_text(json.dumps(cases))
+    run = ("import fs from 'fs'; import {check, checkKey, fraction} from './conversation.js';"
+           "const cases = JSON.parse(fs.readFileSync('cases.json'));"
+           "console.log(JSON.stringify(cases.map((c) => { try { const k = checkKey(c.spec, c.key);"
+           " const v = c.value === null ? null : check(c.spec, c.value);"
+           " return v === null ? 0 : fraction(c.spec, v, k); } catch (e) { return 'invalid'; } })));")
+    out = json.loads(subprocess.run([node, "--input-type=module", "-e", run], cwd=tmp_path, capture_output=True,
+                                    text=True, check=True).stdout)
+    for case, js in zip(cases, out, strict=True):
+        try:
+            spec = case["spec"]
+            python: Any = fraction(spec, check_value(spec, case["value"]), check_key(spec, case["key"]))
+        except InvalidAnswer:
+            python = "invalid"
+        assert js == python if python == "invalid" or js == "invalid" else js == pytest.approx(python), case["value"]
+    assert sum(o == "invalid" for o in out) >= 5 * 5 and sum(0 < o < 1 for o in out if o != "invalid") > 20
