@@ -235,3 +235,15 @@ def test_front_end_copy_of_the_path_rule_scores_every_course_conversation_like_p
             python = "invalid"
         assert js == python if python == "invalid" or js == "invalid" else js == pytest.approx(python), case["value"]
     assert sum(o == "invalid" for o in out) >= 5 * 5 and sum(0 < o < 1 for o in out if o != "invalid") > 20
+
+
+def test_the_reports_choice_counts_are_the_per_turn_view():
+    """The report counts, per client line, which reply each learner chose there; the expert's replies are marked."""
+    _, spec, key = graded_cell()
+    kind = kinds.get("conversation")
+    listed = dict(kind.choices(spec))
+    assert len(listed) == sum(len(n.get("replies", [])) for n in spec["conversation"]["nodes"].values())
+    chosen = kind.chosen(spec, {"path": ["c", "b", "b"]})
+    assert len(chosen) == 3 and chosen[0] == "n1:c" and all(choice in listed for choice in chosen)
+    assert kind.credited(spec, key) == set(kind.chosen(spec, {"path": SCRIPT["expert_path"]}))
+    assert all(choice in listed for choice in kind.credited(spec, key))

@@ -20,7 +20,7 @@ import copy
 import html
 import random
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from ...conversation import path as paths
 from ...conversation.profile import CAUTION
@@ -151,6 +151,22 @@ class Conversation(Kind):
             if rubric:
                 parts.append(f"<p><strong>Rubric for the grader (written reply):</strong></p><ul>{rubric}</ul>")
         return parts
+
+    # ------------------------------------------------------------------------------------ the report
+    # The report's choice counts become the per-turn view: for each client line, how many learners chose each
+    # reply there (where the counts split, the group's paths diverged); the expert path's replies are the "key".
+    distractors: ClassVar[bool] = True
+
+    def choices(self, spec: dict[str, Any]) -> list[tuple[str, str]]:
+        conv = spec["conversation"]
+        return [(f"{name}:{reply['key']}", f"line {name}, reply {reply['key']}: {reply['text']}")
+                for name, node in conv["nodes"].items() for reply in node.get("replies", [])]
+
+    def chosen(self, spec: dict[str, Any], value: Any) -> list[str]:
+        return [f"{node}:{reply['key']}" for node, reply in paths.walk(spec["conversation"], value["path"]).turns]
+
+    def credited(self, spec: dict[str, Any], key: Any) -> set[str]:
+        return set(self.chosen(spec, {"path": key.get("expert_path", [])})) if isinstance(key, dict) else set()
 
     # ------------------------------------------------------------------------------------ the views
     def front_end_view(self, view: dict[str, Any], markdown: Callable[..., str]) -> dict[str, Any]:
