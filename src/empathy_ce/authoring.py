@@ -32,6 +32,18 @@ def _literal(value: Any, indent: int) -> str:
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         inner = "".join(f"{pad}    {_literal(v, indent + 4)},\n" for v in value)
         return f"[\n{inner}{pad}]"
+    return _python(value)
+
+
+def _python(value: Any) -> str:
+    """A Python literal written as JSON is (the same text for JSON without true, false or null, which Python
+    spells True, False, None: a conversation's script has them)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {_python(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_python(v) for v in value) + "]"
+    if value is None or isinstance(value, bool):
+        return repr(value)
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -48,7 +60,7 @@ def item_source(spec: dict[str, Any], key: Any = None, rationale: str | None = N
     source = f"#| label: {grade_id(spec['id'])}\nask(\n{args})"
     if spec["mode"] == "assessment" and not kinds.get(spec["kind"]).manual:
         key = check_key(spec, key)
-        call = f"score({json.dumps(spec['id'])}, key={json.dumps(key)})"
+        call = f"score({json.dumps(spec['id'])}, key={_python(key)})"
         why = "".join(f"\n{RATIONALE_PREFIX} {line.strip()}" for line in (rationale or "").splitlines() if line.strip())
         source += f"\n### BEGIN HIDDEN TESTS{why}\n{call}\n### END HIDDEN TESTS"
     elif key is not None or rationale:

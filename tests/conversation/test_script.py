@@ -13,10 +13,12 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any
 
+import nbformat
 import pytest
 import yaml
 from conftest import ROOT
 
+from empathy_ce import cells
 from empathy_ce import course as course_model
 from empathy_ce.conversation import graph, script, split
 from empathy_ce.conversation import path as paths
@@ -42,7 +44,9 @@ def test_the_course_has_the_four_conversations_the_issue_asks_for() -> None:
             ("m4-boundaries", "practice")} <= found
     names = [c["client"]["name"] for c in conversations().values()]
     assert len(set(names)) == len(names), "each conversation has a different client"
-    items = "\n".join(p.read_text("utf-8") for p in (ROOT / "solutions").rglob("*.ipynb"))
+    # Every notebook cell but the conversations themselves (embedded as conversation items).
+    items = "\n".join(c.source for p in (ROOT / "solutions").rglob("*.ipynb") for c in nbformat.read(p, 4).cells
+                      if (cells.item_spec(c.source) or {}).get("kind") != "conversation")
     assert not set(names) & set(re.findall(r"\*\*Client\*\* \(([^,]+),", items)), "and none from the items"
     # Nor any name an item uses elsewhere (a "Samuel" in a Module 4 scenario clashed with a conversation's client).
     pages = items + "\n".join(p.read_text("utf-8") for p in (ROOT / "course").glob("*.qmd"))

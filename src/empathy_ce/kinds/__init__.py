@@ -32,6 +32,7 @@ BUILT_IN = (
     "text",
     "survey",
     "attestation",
+    "conversation",
 )
 ENTRY_POINTS = "empathy_ce.kinds"
 
