@@ -23,7 +23,7 @@ from nbclient import NotebookClient
 from empathy_ce import authoring, cells, kinds
 from empathy_ce.conversation import path as paths
 from empathy_ce.conversation.split import answer_key, join, key_strings, learner_script
-from empathy_ce.instructor import widget_only
+from empathy_ce.grading import evaluation, kernel_free
 from empathy_ce.items import InvalidAnswer, ItemError, check_key, check_value, validate_item
 from empathy_ce.scoring import fraction, grade_item
 from empathy_ce.widget import front_end_spec
@@ -178,9 +178,9 @@ def test_kernel_and_kernel_free_grader_agree_for_simulated_learners(name: str, t
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     monkeypatch.delenv("NBGRADER_EXECUTION")
     free = notebook()
-    steps = widget_only.plan(free, folder=tmp_path)
+    steps = kernel_free.plan(free, folder=tmp_path)
     assert steps is not None, "the kernel-free grader refused the conversation"
-    free = widget_only.evaluate(free, steps, tmp_path)
+    evaluation.evaluate(free, steps, tmp_path)  # fills in the outputs in place
     for ours, theirs in zip(free.cells, kernel.cells, strict=True):
         assert ours.get("outputs") == theirs.get("outputs")
     result = [o for o in kernel.cells[2].outputs if o.output_type == "execute_result"]
