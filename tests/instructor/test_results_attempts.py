@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from instructor_course import COURSE_ID, PROVIDER, make_course
+from instructor_course import CHROMIUM, COURSE_ID, PROVIDER, make_course, screenshot
 from learners import answers_json
 from nbgrader.api import Gradebook
 
@@ -254,3 +254,8 @@ def test_results_report_lms_and_certificates_follow_the_deciding_attempt(tmp_pat
         if want[learner]["status"] == "retake available":
             assert "(retake available: not passed yet)" in text.split("<td><details>")[0], learner
     assert "(form B)" in details["ben"].split("<td><details>")[0]
+
+    if CHROMIUM.exists():  # for a person to look at: the learners table with every learner's details open
+        opened = root / "reports" / "report-details-open.html"
+        opened.write_text(page.replace("<td><details>", "<td><details open>"), "utf-8")
+        screenshot(opened, "report-attempts-details", width=1600, height=2400)
