@@ -148,7 +148,9 @@ def _graded(gb: Gradebook, form: course_model.Form, learner: str, module: str) -
     sources = {c.name: c.source for c in sub.notebook.source_cells}
     attempt = Attempt(module, form.name, form.assignment, parse_utc(sub.assignment.timestamp).replace(tzinfo=None),
                       score=float(sub.score or 0.0), max_points=float(sub.max_score or 0.0),
-                      pending=bool(sub.needs_manual_grade))
+                      # as results.load: a grade flagged for manual grading that has a manual score is final
+                      # (nbgrader flags it again when it re-autogrades), so only a missing manual score is pending
+                      pending=any(g.needs_manual_grade and g.manual_score is None for g in sub.grades))
     for grade in sub.grades:
         spec = cells.item_spec(sources.get(grade.cell.name, ""))
         if spec is None:

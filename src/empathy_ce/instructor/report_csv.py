@@ -1,6 +1,7 @@
 """The report's CSV tables, one function per file: its header and rows (written by tables.write_csv).
 
-learners.csv (one row per learner, every module), submissions.csv (each newest submission's state and notes),
+learners.csv (one row per learner, every module, with the deciding attempt's form and the attempts),
+submissions.csv (each newest submission's state and notes),
 modules.csv, distribution.csv (the histograms' data), items.csv, distractors.csv and objectives.csv.
 """
 
@@ -30,7 +31,7 @@ def learner_rows(results: Results) -> tuple[list[str], list[list[Any]]]:
     header = ["learner_id", "name", "email"]
     for m in modules:
         header += [f"{m}_score", f"{m}_max", f"{m}_percent", f"{m}_status", f"{m}_state", f"{m}_notes",
-                   f"{m}_grade_from"]
+                   f"{m}_grade_from", f"{m}_form", f"{m}_attempts", f"{m}_attempt_status"]
     header += ["modules_submitted", "completed", "modules_passed", "modules", "awaiting_manual_grades", "status",
                "certificate_eligible", "completion_date", "certificate_needs"]
     rows = []
@@ -40,7 +41,8 @@ def learner_rows(results: Results) -> tuple[list[str], list[list[Any]]]:
             r = lr.modules[m]
             row += [fmt(r.score, 2) if r.submitted else "", fmt(r.max_points, 2),
                     fmt(r.percent, 1), r.status, r.state.state if r.state else "",
-                    "; ".join(r.state.notes) if r.state else "", r.grade_from]
+                    "; ".join(r.state.notes) if r.state else "", r.grade_from, r.form,
+                    len(r.attempts.attempts) if r.attempts else 0, r.attempts.status if r.attempts else ""]
         passed = sum(lr.modules[m].status == analysis.PASS for m in modules)
         submitted = sum(lr.modules[m].submitted for m in modules)
         row += [submitted, "yes" if submitted == len(modules) else "no", passed, len(modules),

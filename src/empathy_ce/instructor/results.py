@@ -3,6 +3,11 @@
 Only post-test notebooks count: a module's score is its post-test notebook's points (manual grades where
 given, nbgrader's rule), so the outcomes data notebook's optional coding points never decide a pass. A grade
 that needs manual grading and has no manual score yet is *awaiting* grading.
+
+Attempts (``attempts``): a module's score, date and pass come from the deciding attempt, whose form may be a
+retake (``<module>-retake``); an attempt over the limit never counts. A failed attempt with a retake still
+available stays ``fail`` (not passed yet) and says so in ``attempts.status``. ``grades`` stay form A's, the form
+the item analysis describes.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from .. import course as course_model
 from ..answers import FILENAME, AnswerFileError
 from ..answers import read as read_answers
 from . import analysis, configuration, notes
+from . import attempts as attempts_model
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,12 @@ class ModuleResult:
     grades: dict[str, float | None] = field(default_factory=dict)  # grade id -> points, None while awaiting
     status: str = analysis.MISSING
     state: notes.State | None = None  # what happened to the newest collected submission (see notes)
+    attempts: attempts_model.ModuleAttempts | None = None  # every attempt, and which one decides
+    form: str = ""  # the deciding attempt's form ("A", "B", ...), "" when none
+
+    @property
+    def retake_available(self) -> bool:
+        return self.attempts is not None and self.attempts.status == "retake available"
 
     @property
     def grade_from(self) -> str:
@@ -135,8 +147,10 @@ def _order(course: course_model.Course, module: course_model.Module) -> list[str
     return [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells if c.metadata.get("nbgrader")]
 
 
-def load(root: Path, config: Config | None = None) -> Results:
-    """Every learner in the gradebook with their post-test results, and every post-test item."""
+def load(root: Path, config: Config | None = None, exchange: Path | None = None) -> Results:
+    """Every learner in the gradebook with their post-test results, and every post-test item.
+
+    exchange: where to find every submission (attempts.load; default the configured exchange)."""
     course = course_model.load(root)
     config = config or configuration.load(root)
     coursedir = CourseDirectory(config=config)
@@ -176,12 +190,43 @@ def load(root: Path, config: Config | None = None) -> Results:
             result.status = analysis.module_status(result.submitted, result.score, result.max_points,
                                                    result.awaiting, course.pass_mark,
                                                    needs_attention=bool(result.state and result.state.needs_attention))
+    found = attempts_model.load(root, config, exchange)
+    for learner in learners.values():
+        for module in course.modules:
+            _decide(learner.modules[module.id], found.get(learner.id, {}).get(module.id), module)
         learner.status = analysis.learner_status([learner.modules[m.id].status for m in course.modules])
     found = Results(course, coursedir, items, sorted(learners.values(), key=lambda x: x.id))
     from . import completion  # the evaluation and attestations a certificate also needs
 
     completion.apply(found)
     return found
+
+
+STATUS = {"passed": analysis.PASS, "failed": analysis.FAIL, "retake available": analysis.FAIL,
+          "pending": analysis.PENDING}
+
+
+def _decide(result: ModuleResult, state: attempts_model.ModuleAttempts | None, module: course_model.Module) -> None:
+    """Score, date and status from the deciding attempt (form A's result as read above is kept when A decides)."""
+    result.attempts = state
+    if state is None or not state.attempts or result.status == analysis.NEEDS_ATTENTION:
+        return  # a newest form A submission that cannot be graded holds the module whatever else was taken
+    deciding = state.deciding
+    if deciding is None:  # nothing counted and graded: an attempt over the limit never passes a module
+        if result.status == analysis.PASS:
+            result.status = analysis.PENDING if state.status == "pending" and all(
+                a.counted for a in state.attempts) else analysis.FAIL
+        return
+    result.form = deciding.form
+    if deciding.assignment == module.id:
+        if result.status == analysis.PASS and state.status != "passed":
+            result.status = STATUS.get(state.status, analysis.FAIL)
+        return
+    result.submitted = True
+    result.score, result.max_points = float(deciding.score or 0.0), deciding.max_points
+    result.timestamp = deciding.submitted
+    result.awaiting = int(deciding.pending)
+    result.status = STATUS.get(state.status, analysis.FAIL)
 
 
 def _handed_in(coursedir: CourseDirectory, student: str, module: course_model.Module) -> bool:
