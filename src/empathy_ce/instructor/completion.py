@@ -61,7 +61,8 @@ def assignments(course: course_model.Course) -> list[str]:
 def attestation_ids(course: course_model.Course, module: course_model.Module) -> dict[str, dict[str, Any]]:
     """Item id -> spec of every attestation item in the module's notebooks (each form of its post-test)."""
     found = {}
-    for path in sorted((course.root / "solutions" / module.id).glob("*.ipynb")):
+    folders = [module.id, *(form.assignment for form in module.retakes())]  # form A's assignment, then each retake's
+    for path in sorted(p for folder in folders for p in (course.root / "solutions" / folder).glob("*.ipynb")):
         for spec, _ in cells.notebook_items(path):
             if spec.get("kind") == ATTESTATION_KIND:
                 found[spec["id"]] = spec
@@ -161,7 +162,9 @@ def check(results: Results) -> dict[str, Check]:
             result = learner.modules[module.id]
             time = ModuleTime(learner.id, module.id, 60 * module.contact_hours)
             times[module.id] = time
-            records = _records(results, learner.id, module.id)
+            # The attestation and times of the attempt that decides the module (form B's assignment after a retake).
+            deciding = result.attempts.deciding if result.attempts else None
+            records = _records(results, learner.id, deciding.assignment if deciding else module.id)
             value = None
             for item_id, spec in specs[module.id].items():
                 try:
