@@ -7,27 +7,17 @@ again: the answers come back from answers.json and the widgets show them.
 from __future__ import annotations
 
 import json
-import os
-import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import golden
 import pytest
-from conftest import SHOTS as ALL_SHOTS
+from support import ROOT, golden
+from support import SHOTS as ALL_SHOTS
+from support.lab import Lab, focused, item, menu, new_page, open_notebook, press, read_answers, wait_kernel_idle
 
-CHROMIUM = Path("/usr/bin/chromium")
-BIN = Path(sys.executable).parent
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOT_COPY = Path("/tmp/lab-browser.png")
 SENTENCE = "You feel let down, because the plan mattered to you."
 EXPECTED = {
@@ -39,31 +29,10 @@ EXPECTED = {
     "gold.post.text": SENTENCE,
 }
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"),
-]
+pytestmark = pytest.mark.browser
 
 
 # ---------------------------------------------------------------------------------------------- the server
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def write_lab_settings(folder: Path) -> None:
-    """User settings that keep JupyterLab quiet: no news prompt, no update check."""
-    notification = folder / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-    notification.parent.mkdir(parents=True, exist_ok=True)
-    notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-
-
-def get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.load(response)
 
 
 @pytest.fixture
@@ -81,107 +50,18 @@ def learner(course, tmp_path: Path) -> Path:
 @pytest.fixture
 def lab(learner: Path, tmp_path: Path) -> Iterator[str]:
     """A real JupyterLab server serving the learner folder; stopped (kernels included) afterwards."""
-    port = free_port()
-    settings = tmp_path / "lab-settings"
-    write_lab_settings(settings)
-    workspaces = tmp_path / "lab-workspaces"
-    workspaces.mkdir()
-    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTERLAB_WORKSPACES_DIR": str(workspaces)}
-    log = (tmp_path / "jupyter-lab.log").open("w")
-    command = [
-        str(BIN / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
-        "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
-        f"--ServerApp.root_dir={learner}", "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    ]
-    server = subprocess.Popen(command, cwd=learner, env=env, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    server = Lab(learner, tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                raise AssertionError(f"jupyter lab exited early:\n{(tmp_path / 'jupyter-lab.log').read_text()}")
-            try:
-                get_json(f"{base}/api/status")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise AssertionError("jupyter lab did not answer /api/status within 60 s") from None
-                time.sleep(0.25)
-        yield base
+        yield server.start()
     finally:
-        try:  # shut kernels down through the API first: they run in their own sessions
-            for kernel in get_json(f"{base}/api/kernels"):
-                request = urllib.request.Request(f"{base}/api/kernels/{kernel['id']}", method="DELETE")
-                urllib.request.urlopen(request, timeout=10).close()
-        except OSError:
-            pass
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
-        log.close()
+        server.stop()
 
 
 # ---------------------------------------------------------------------------------------------- page helpers
 
 
-def item(page, item_id: str):
-    return page.locator(f".ece-item[data-item='{item_id}']")
-
-
-def focused(page) -> dict[str, Any]:
-    """What has keyboard focus: tag, type, value, checked, aria-label, text, and whether an outline shows."""
-    return page.evaluate(
-        """() => {
-            const el = document.activeElement;
-            const style = getComputedStyle(el);
-            return {tag: el.tagName, type: el.type || null, value: el.value ?? null, checked: el.checked ?? null,
-                    label: el.getAttribute('aria-label'), text: el.textContent.trim(),
-                    item: el.closest('.ece-item')?.dataset.item ?? null,
-                    outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0};
-        }"""
-    )
-
-
-def press(page, key: str) -> dict[str, Any]:
-    page.keyboard.press(key)
-    return focused(page)
-
-
 def order_labels(page) -> list[str]:
     return item(page, "gold.post.ordering").locator(".ece-order-label").all_inner_texts()
-
-
-def launch(playwright: Any) -> Any:
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-
-
-def new_page(browser: Any, width: int, height: int, errors: list[str]) -> Any:
-    """A page with the tests' timeouts; uncaught errors in the page are collected in errors."""
-    from playwright.sync_api import expect
-
-    page = browser.new_page(viewport={"width": width, "height": height})
-    page.set_default_timeout(30_000)
-    expect.set_options(timeout=30_000)
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    return page
-
-
-def wait_kernel_idle(page) -> None:
-    page.wait_for_function(
-        """() => [...document.querySelectorAll('.jp-StatusBar-TextItem')]
-                 .some(e => /\\|\\s*Idle\\s*$/.test(e.textContent))""")
-
-
-def menu(page, top: str, entry: str) -> None:
-    """Open a menu-bar menu by its title and click one entry, by its exact label."""
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{re.escape(top)}$")).click()
-    page.locator(".lm-Menu-item", has=page.locator(".lm-Menu-itemLabel",
-                                                    has_text=re.compile(f"^{re.escape(entry)}$"))).click()
 
 
 def wait_rendered(page) -> None:
@@ -192,13 +72,6 @@ def wait_rendered(page) -> None:
     page.wait_for_function(
         """() => /of 7 items answered/.test(document.querySelector('.ece-progress')?.textContent || '')""")
     wait_kernel_idle(page)
-
-
-def read_answers(path: Path) -> dict[str, Any]:
-    try:
-        return {k: v["value"] for k, v in json.loads(path.read_text("utf-8"))["items"].items()}
-    except (FileNotFoundError, json.JSONDecodeError, KeyError):
-        return {}
 
 
 def wait_answers(path: Path, expected: dict[str, Any], timeout: float = 30) -> dict[str, Any]:
@@ -215,152 +88,147 @@ def wait_answers(path: Path, expected: dict[str, Any], timeout: float = 30) -> d
 # ---------------------------------------------------------------------------------------------- the test
 
 
-def test_answers_survive_kernel_restart_in_jupyterlab(lab: str, learner: Path, tmp_path: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_answers_survive_kernel_restart_in_jupyterlab(browser: Any, lab: str, learner: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
 
     answers_file = learner / "answers.json"
     screenshot = tmp_path / "lab-browser.png"
     console_errors: list[str] = []
 
-    with sync_playwright() as p:
-        browser = launch(p)
-        try:
-            page = new_page(browser, 1280, 1000, console_errors)
+    page = new_page(browser, 1280, 1000, console_errors)
+    try:
+        # Open the notebook; wait for its kernel, then Run All from the menu.
+        open_notebook(page, lab, "gold")
+        menu(page, "Run", "Run All Cells")
+        wait_rendered(page)
+        expect(page.locator(".ece-progress")).to_contain_text("0 of 7 items answered")
 
-            # Open the notebook; wait for its kernel, then Run All from the menu.
-            page.goto(f"{lab}/lab/tree/gold.ipynb")
-            page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
-            wait_kernel_idle(page)
-            menu(page, "Run", "Run All Cells")
-            wait_rendered(page)
-            expect(page.locator(".ece-progress")).to_contain_text("0 of 7 items answered")
+        # --- By clicking: single choice B; multiple A and C.
+        single = item(page, "gold.post.single")
+        single.locator("label", has_text="Option B").click()
+        expect(single.locator("input[value='b']")).to_be_checked()
+        multiple = item(page, "gold.post.multiple")
+        multiple.locator("label", has_text="Option A").click()
+        multiple.locator("label", has_text="Option C").click()
+        expect(multiple.locator("input:checked")).to_have_count(2)
 
-            # --- By clicking: single choice B; multiple A and C.
-            single = item(page, "gold.post.single")
-            single.locator("label", has_text="Option B").click()
-            expect(single.locator("input[value='b']")).to_be_checked()
-            multiple = item(page, "gold.post.multiple")
-            multiple.locator("label", has_text="Option A").click()
-            multiple.locator("label", has_text="Option C").click()
-            expect(multiple.locator("input:checked")).to_have_count(2)
+        # --- By keyboard only. Rating: reach the group once, then Space and arrow keys.
+        rating = item(page, "gold.post.rating")
+        rating.locator("input[type=radio]").first.focus()
+        assert press(page, "Space")["value"] == "1"
+        assert press(page, "ArrowDown")["value"] == "2"
+        now = press(page, "ArrowRight")
+        # The arrow keys must stay inside the radio group (not move JupyterLab's cell cursor).
+        assert now["item"] == "gold.post.rating" and now["value"] == "3" and now["checked"], now
+        assert now["outline"], f"no visible focus outline on the focused rating radio: {now}"
+        expect(rating.locator("input:checked")).to_have_value("3")
 
-            # --- By keyboard only. Rating: reach the group once, then Space and arrow keys.
-            rating = item(page, "gold.post.rating")
-            rating.locator("input[type=radio]").first.focus()
-            assert press(page, "Space")["value"] == "1"
-            assert press(page, "ArrowDown")["value"] == "2"
-            now = press(page, "ArrowRight")
-            # The arrow keys must stay inside the radio group (not move JupyterLab's cell cursor).
-            assert now["item"] == "gold.post.rating" and now["value"] == "3" and now["checked"], now
-            assert now["outline"], f"no visible focus outline on the focused rating radio: {now}"
-            expect(rating.locator("input:checked")).to_have_value("3")
+        # Ordering: from c,a,d,b to a,b,c,d with the Move buttons, Tab and Enter/Space only.
+        assert order_labels(page) == ["Option C", "Option A", "Option D", "Option B"]
+        ordering = item(page, "gold.post.ordering")
+        ordering.locator("button.ece-move:not([disabled])").first.focus()
+        assert focused(page)["label"] == "Move down: Option C"
+        assert press(page, "Tab")["label"] == "Move up: Option A"
+        now = press(page, "Enter")
+        assert order_labels(page) == ["Option A", "Option C", "Option D", "Option B"]
+        assert now["label"] == "Move down: Option A", now  # its Move up is now disabled
+        assert now["outline"], f"no visible focus outline on the focused Move button: {now}"
+        for label in ("Move up: Option C", "Move down: Option C", "Move up: Option D", "Move down: Option D",
+                      "Move up: Option B"):
+            assert press(page, "Tab")["label"] == label
+        assert press(page, "Space")["label"] == "Move up: Option B"  # focus follows the moved row
+        assert order_labels(page) == ["Option A", "Option C", "Option B", "Option D"]
+        assert press(page, "Enter")["label"] == "Move up: Option B"
+        assert order_labels(page) == ["Option A", "Option B", "Option C", "Option D"]
+        for label in ("Move down: Option B", "Move up: Option C", "Move down: Option C", "Move up: Option D"):
+            assert press(page, "Tab")["label"] == label
+        assert press(page, "Tab")["text"] == "Save this order"
+        page.keyboard.press("Enter")
 
-            # Ordering: from c,a,d,b to a,b,c,d with the Move buttons, Tab and Enter/Space only.
-            assert order_labels(page) == ["Option C", "Option A", "Option D", "Option B"]
-            ordering = item(page, "gold.post.ordering")
-            ordering.locator("button.ece-move:not([disabled])").first.focus()
-            assert focused(page)["label"] == "Move down: Option C"
-            assert press(page, "Tab")["label"] == "Move up: Option A"
-            now = press(page, "Enter")
-            assert order_labels(page) == ["Option A", "Option C", "Option D", "Option B"]
-            assert now["label"] == "Move down: Option A", now  # its Move up is now disabled
-            assert now["outline"], f"no visible focus outline on the focused Move button: {now}"
-            for label in ("Move up: Option C", "Move down: Option C", "Move up: Option D", "Move down: Option D",
-                          "Move up: Option B"):
-                assert press(page, "Tab")["label"] == label
-            assert press(page, "Space")["label"] == "Move up: Option B"  # focus follows the moved row
-            assert order_labels(page) == ["Option A", "Option C", "Option B", "Option D"]
-            assert press(page, "Enter")["label"] == "Move up: Option B"
-            assert order_labels(page) == ["Option A", "Option B", "Option C", "Option D"]
-            for label in ("Move down: Option B", "Move up: Option C", "Move down: Option C", "Move up: Option D"):
-                assert press(page, "Tab")["label"] == label
-            assert press(page, "Tab")["text"] == "Save this order"
-            page.keyboard.press("Enter")
+        # Numeric: type the number and press Enter.
+        numeric = item(page, "gold.post.numeric")
+        numeric.locator("input.ece-number").focus()
+        page.keyboard.type("0.0784")
+        page.keyboard.press("Enter")
+        expect(numeric.locator("input.ece-number")).not_to_have_attribute("aria-invalid", "true")
 
-            # Numeric: type the number and press Enter.
-            numeric = item(page, "gold.post.numeric")
-            numeric.locator("input.ece-number").focus()
-            page.keyboard.type("0.0784")
-            page.keyboard.press("Enter")
-            expect(numeric.locator("input.ece-number")).not_to_have_attribute("aria-invalid", "true")
+        # Text: type a sentence, then Tab away so that the change event fires.
+        text = item(page, "gold.post.text")
+        text.locator("textarea").focus()
+        page.keyboard.type(SENTENCE)
+        now = press(page, "Tab")
+        assert now["item"] == "gold.post.text" and now["tag"] == "BUTTON", now
+        expect(text.locator(".ece-count")).to_have_text(
+            f"{len(SENTENCE.split())} words · {len(SENTENCE)} of 20,000 characters")
 
-            # Text: type a sentence, then Tab away so that the change event fires.
-            text = item(page, "gold.post.text")
-            text.locator("textarea").focus()
-            page.keyboard.type(SENTENCE)
-            now = press(page, "Tab")
-            assert now["item"] == "gold.post.text" and now["tag"] == "BUTTON", now
-            expect(text.locator(".ece-count")).to_have_text(
-                f"{len(SENTENCE.split())} words · {len(SENTENCE)} of 20,000 characters")
+        # --- The kernel saved every answer to answers.json beside the notebook.
+        saved = wait_answers(answers_file, EXPECTED)
+        assert saved["gold.post.numeric"] == pytest.approx(0.0784)
+        raw = json.loads(answers_file.read_text("utf-8"))
+        assert raw["format"] == "empathy-ce/answers" and raw["version"] == 1
+        assert {k: v["kind"] for k, v in raw["items"].items()} == {
+            "gold.post.single": "single", "gold.post.multiple": "multiple", "gold.post.rating": "rating",
+            "gold.post.ordering": "ordering", "gold.post.numeric": "numeric", "gold.post.text": "text"}
+        expect(page.locator(".ece-progress")).to_contain_text("6 of 7 items answered")
+        # Every item shows the kernel's confirmation, also after several changes within one second.
+        for item_id in EXPECTED:
+            expect(item(page, item_id).locator(".ece-status")).to_contain_text("Saved at")
 
-            # --- The kernel saved every answer to answers.json beside the notebook.
-            saved = wait_answers(answers_file, EXPECTED)
-            assert saved["gold.post.numeric"] == pytest.approx(0.0784)
-            raw = json.loads(answers_file.read_text("utf-8"))
-            assert raw["format"] == "empathy-ce/answers" and raw["version"] == 1
-            assert {k: v["kind"] for k, v in raw["items"].items()} == {
-                "gold.post.single": "single", "gold.post.multiple": "multiple", "gold.post.rating": "rating",
-                "gold.post.ordering": "ordering", "gold.post.numeric": "numeric", "gold.post.text": "text"}
-            expect(page.locator(".ece-progress")).to_contain_text("6 of 7 items answered")
-            # Every item shows the kernel's confirmation, also after several changes within one second.
-            for item_id in EXPECTED:
-                expect(item(page, item_id).locator(".ece-status")).to_contain_text("Saved at")
+        # --- Restart the kernel and run everything again.
+        page.evaluate("() => document.querySelectorAll('.ece-item').forEach(e => e.dataset.stale = '1')")
+        menu(page, "Kernel", "Restart Kernel and Run All Cells…")
+        dialog = page.locator(".jp-Dialog")
+        expect(dialog).to_contain_text("Restart Kernel?")
+        dialog.locator("button.jp-mod-accept").click()
+        expect(dialog).to_have_count(0)
+        wait_rendered(page)
 
-            # --- Restart the kernel and run everything again.
-            page.evaluate("() => document.querySelectorAll('.ece-item').forEach(e => e.dataset.stale = '1')")
-            menu(page, "Kernel", "Restart Kernel and Run All Cells…")
-            dialog = page.locator(".jp-Dialog")
-            expect(dialog).to_contain_text("Restart Kernel?")
-            dialog.locator("button.jp-mod-accept").click()
-            expect(dialog).to_have_count(0)
-            wait_rendered(page)
+        # The restored answers are shown by the new widgets, found by their accessible roles and names
+        # (which also checks that every control is labelled) ...
+        single = item(page, "gold.post.single").get_by_role("group", name="Pick the best option.")
+        expect(single.get_by_role("radio", name="Option B", exact=True)).to_be_checked()
+        expect(single.locator("input:checked")).to_have_count(1)
+        multiple = item(page, "gold.post.multiple").get_by_role("group", name="Select all that apply.")
+        for label, checked in (("Option A", True), ("Option B", False), ("Option C", True), ("Option D", False)):
+            expect(multiple.get_by_role("checkbox", name=label, exact=True)).to_be_checked(checked=checked)
+        rating = item(page, "gold.post.rating").get_by_role("group", name="Rate the reply.")
+        expect(rating.get_by_role("radio", name="3", exact=True)).to_be_checked()
+        expect(rating.locator("input:checked")).to_have_count(1)
+        ordering = item(page, "gold.post.ordering")
+        steps = ordering.get_by_role("list", name="Put the steps in order.")
+        expect(steps.get_by_role("listitem")).to_have_count(4)
+        expect(ordering.locator(".ece-order-label")).to_have_text(["Option A", "Option B", "Option C", "Option D"])
+        expect(ordering.get_by_role("button", name="Move up: Option A")).to_be_disabled()
+        expect(ordering.get_by_role("button", name="Move down: Option D")).to_be_disabled()
+        numeric = item(page, "gold.post.numeric")
+        expect(numeric.get_by_role("textbox", name="Compute r squared for r = .28.")).to_have_value("0.0784")
+        expect(item(page, "gold.post.text").get_by_role("textbox", name="Write a reflection.")).to_have_value(
+            SENTENCE)
+        # All items look alike: the item box's own styles are not overridden by a part's styles.
+        looks = page.evaluate(
+            """() => [...document.querySelectorAll('.ece-item')].map(e => {
+                   const s = getComputedStyle(e);
+                   return [e.dataset.item, s.fontSize, s.lineHeight, s.padding]; })""")
+        assert len({tuple(look[1:]) for look in looks}) == 1, looks
+        # ... the practice item is still unanswered, and the progress line counts six of seven.
+        expect(item(page, "gold.practice.single").locator("input:checked")).to_have_count(0)
+        expect(page.locator(".ece-progress")).to_have_count(1)
+        expect(page.locator(".ece-progress")).to_contain_text("6 of 7 items answered")
+        assert read_answers(answers_file) == EXPECTED  # re-running changed nothing on disk
 
-            # The restored answers are shown by the new widgets, found by their accessible roles and names
-            # (which also checks that every control is labelled) ...
-            single = item(page, "gold.post.single").get_by_role("group", name="Pick the best option.")
-            expect(single.get_by_role("radio", name="Option B", exact=True)).to_be_checked()
-            expect(single.locator("input:checked")).to_have_count(1)
-            multiple = item(page, "gold.post.multiple").get_by_role("group", name="Select all that apply.")
-            for label, checked in (("Option A", True), ("Option B", False), ("Option C", True), ("Option D", False)):
-                expect(multiple.get_by_role("checkbox", name=label, exact=True)).to_be_checked(checked=checked)
-            rating = item(page, "gold.post.rating").get_by_role("group", name="Rate the reply.")
-            expect(rating.get_by_role("radio", name="3", exact=True)).to_be_checked()
-            expect(rating.locator("input:checked")).to_have_count(1)
-            ordering = item(page, "gold.post.ordering")
-            steps = ordering.get_by_role("list", name="Put the steps in order.")
-            expect(steps.get_by_role("listitem")).to_have_count(4)
-            expect(ordering.locator(".ece-order-label")).to_have_text(["Option A", "Option B", "Option C", "Option D"])
-            expect(ordering.get_by_role("button", name="Move up: Option A")).to_be_disabled()
-            expect(ordering.get_by_role("button", name="Move down: Option D")).to_be_disabled()
-            numeric = item(page, "gold.post.numeric")
-            expect(numeric.get_by_role("textbox", name="Compute r squared for r = .28.")).to_have_value("0.0784")
-            expect(item(page, "gold.post.text").get_by_role("textbox", name="Write a reflection.")).to_have_value(
-                SENTENCE)
-            # All items look alike: the item box's own styles are not overridden by a part's styles.
-            looks = page.evaluate(
-                """() => [...document.querySelectorAll('.ece-item')].map(e => {
-                       const s = getComputedStyle(e);
-                       return [e.dataset.item, s.fontSize, s.lineHeight, s.padding]; })""")
-            assert len({tuple(look[1:]) for look in looks}) == 1, looks
-            # ... the practice item is still unanswered, and the progress line counts six of seven.
-            expect(item(page, "gold.practice.single").locator("input:checked")).to_have_count(0)
-            expect(page.locator(".ece-progress")).to_have_count(1)
-            expect(page.locator(".ece-progress")).to_contain_text("6 of 7 items answered")
-            assert read_answers(answers_file) == EXPECTED  # re-running changed nothing on disk
-
-            # Screenshot of the whole notebook: hide the side bar, make the window as tall as the notebook.
-            page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
-            expect(page.locator("#jp-left-stack")).to_be_hidden()
-            height = page.evaluate(
-                """() => { const outer = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer');
-                           const cells = outer.querySelectorAll('.jp-Cell');
-                           outer.scrollTop = 0;
-                           return cells[cells.length - 1].getBoundingClientRect().bottom; }""")
-            page.set_viewport_size({"width": 1280, "height": min(int(height) + 60, 8000)})
-            expect(item(page, "gold.practice.single")).to_be_in_viewport(ratio=1)
-            page.screenshot(path=str(screenshot))
-        finally:
-            browser.close()
+        # Screenshot of the whole notebook: hide the side bar, make the window as tall as the notebook.
+        page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
+        expect(page.locator("#jp-left-stack")).to_be_hidden()
+        height = page.evaluate(
+            """() => { const outer = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer');
+                       const cells = outer.querySelectorAll('.jp-Cell');
+                       outer.scrollTop = 0;
+                       return cells[cells.length - 1].getBoundingClientRect().bottom; }""")
+        page.set_viewport_size({"width": 1280, "height": min(int(height) + 60, 8000)})
+        expect(item(page, "gold.practice.single")).to_be_in_viewport(ratio=1)
+        page.screenshot(path=str(screenshot))
+    finally:
+        page.context.close()
 
     shutil.copy(screenshot, SCREENSHOT_COPY)
     print(f"screenshot: {screenshot} (copied to {SCREENSHOT_COPY})")
@@ -379,7 +247,7 @@ def course_module_with_practice_text() -> tuple[str, str, list[dict[str, Any]]]:
     from empathy_ce import cells
     from empathy_ce import course as course_model
 
-    course = course_model.load(Path(__file__).parents[1])
+    course = course_model.load(ROOT)
     for module in course.modules:
         for name in module.practice:
             specs = [spec for spec, _ in cells.notebook_items(course.root / "exercises" / module.id / f"{name}.ipynb")]
@@ -388,64 +256,12 @@ def course_module_with_practice_text() -> tuple[str, str, list[dict[str, Any]]]:
     raise AssertionError("no practice notebook with a written item")
 
 
-class Lab:
-    """A JupyterLab server on one folder; start() and stop() can be repeated (a learner closing the laptop)."""
-
-    def __init__(self, folder: Path, state: Path, env: dict[str, str]) -> None:
-        self.folder, self.state, self.env = folder, state, env
-        self.server: subprocess.Popen | None = None
-        self.base = ""
-
-    def start(self) -> str:
-        port = free_port()
-        settings = self.state / "lab-settings"
-        write_lab_settings(settings)
-        (self.state / "lab-workspaces").mkdir(exist_ok=True)
-        env = {**os.environ, **self.env, "JUPYTERLAB_SETTINGS_DIR": str(settings),
-               "JUPYTERLAB_WORKSPACES_DIR": str(self.state / "lab-workspaces")}
-        self.log = (self.state / "jupyter-lab.log").open("a")
-        self.server = subprocess.Popen(
-            [str(BIN / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
-             "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
-             f"--ServerApp.root_dir={self.folder}", "--LabApp.news_url=None",
-             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-            cwd=self.folder, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            assert self.server.poll() is None, (self.state / "jupyter-lab.log").read_text()
-            try:
-                get_json(f"{self.base}/api/status")
-                return self.base
-            except OSError:
-                assert time.monotonic() < deadline, "jupyter lab did not answer within 60 s"
-                time.sleep(0.25)
-
-    def stop(self) -> None:
-        if self.server is None:
-            return
-        try:
-            for kernel in get_json(f"{self.base}/api/kernels"):
-                request = urllib.request.Request(f"{self.base}/api/kernels/{kernel['id']}", method="DELETE")
-                urllib.request.urlopen(request, timeout=10).close()
-        except OSError:
-            pass
-        self.server.terminate()
-        try:
-            self.server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.server.pid, signal.SIGKILL)
-            self.server.wait(timeout=10)
-        self.log.close()
-        self.server = None
-
-
 @pytest.fixture
 def module_lab(tmp_path: Path) -> Iterator[tuple[Lab, str, list[dict[str, Any]], Path]]:
     """A learner's copy of a real module folder of exercises/, served by JupyterLab; practice answers private."""
     module, notebook, specs = course_module_with_practice_text()
     folder = tmp_path / "home" / module
-    shutil.copytree(Path(__file__).parents[1] / "exercises" / module, folder)
+    shutil.copytree(ROOT / "exercises" / module, folder)
     private = tmp_path / "private"
     lab = Lab(folder, tmp_path, {"EMPATHY_CE_PRACTICE_DIR": str(private)})
     lab.start()
@@ -457,12 +273,6 @@ def module_lab(tmp_path: Path) -> Iterator[tuple[Lab, str, list[dict[str, Any]],
 
 def scroller_top(page) -> float:
     return page.evaluate("() => document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer').scrollTop")
-
-
-def open_notebook(page, base: str, notebook: str) -> None:
-    page.goto(f"{base}/lab/tree/{notebook}.ipynb")
-    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
-    wait_kernel_idle(page)
 
 
 def shoot(page, name: str, at: str | None = None) -> None:
@@ -486,9 +296,9 @@ def practice_answers(private: Path) -> dict[str, Any]:
     return read_answers(files[0]) if files else {}
 
 
-def test_a_learner_works_through_a_real_module_notebook(module_lab) -> None:
+def test_a_learner_works_through_a_real_module_notebook(browser: Any, module_lab) -> None:
     """Issue 15, points 2-5, on a real module's practice notebook in JupyterLab and headless Chromium."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     lab, notebook, specs, private = module_lab
     total = len(specs)
@@ -496,131 +306,128 @@ def test_a_learner_works_through_a_real_module_notebook(module_lab) -> None:
     text_number = specs.index(text_spec) + 1
     single_numbers = [i + 1 for i, s in enumerate(specs) if s["kind"] == "single"]
     errors: list[str] = []
-    with sync_playwright() as p:
-        browser = launch(p)
-        try:
-            page = new_page(browser, 1366, 768, errors)
-            open_notebook(page, lab.base, notebook)
-            shoot(page, "1-first-open.png")
-            shoot(page, "1b-first-open-items.png", at=".jp-CodeCell")
+    page = new_page(browser, 1366, 768, errors)
+    try:
+        open_notebook(page, lab.base, notebook)
+        shoot(page, "1-first-open.png")
+        shoot(page, "1b-first-open-items.png", at=".jp-CodeCell")
 
-            # --- Run All from the top: the view stays where the learner is, every item renders.
-            assert scroller_top(page) < 5
-            menu(page, "Run", "Run All Cells")
-            page.wait_for_function(f"() => document.querySelectorAll('.ece-item').length === {total}")
-            wait_kernel_idle(page)
-            page.wait_for_timeout(3500)  # also past the time the view is held in place after a run
-            assert scroller_top(page) < 50, "Run All moved the view away from where the learner was"
-            shoot(page, "2-after-run-all.png")
-            shoot(page, "2b-after-run-all-items.png", at=".jp-Cell:has(.ece-item)")
+        # --- Run All from the top: the view stays where the learner is, every item renders.
+        assert scroller_top(page) < 5
+        menu(page, "Run", "Run All Cells")
+        page.wait_for_function(f"() => document.querySelectorAll('.ece-item').length === {total}")
+        wait_kernel_idle(page)
+        page.wait_for_timeout(3500)  # also past the time the view is held in place after a run
+        assert scroller_top(page) < 50, "Run All moved the view away from where the learner was"
+        shoot(page, "2-after-run-all.png")
+        shoot(page, "2b-after-run-all-items.png", at=".jp-Cell:has(.ece-item)")
 
-            # --- Point 4: no item code shows; answering does not select the cell; progress stays in view.
-            shown_inputs = page.evaluate(
-                """() => [...document.querySelectorAll('.jp-Cell')].filter(c => c.querySelector('.ece-item'))
-                         .filter(c => { const w = c.querySelector('.jp-Cell-inputWrapper');
-                                        return w && w.getBoundingClientRect().height > 0; }).length""")
-            assert shown_inputs == 0, f"{shown_inputs} item cells still show their code input"
-            first_single = specs[single_numbers[0] - 1]["id"]
-            single = item(page, first_single)
-            single.scroll_into_view_if_needed()
-            active = ("() => [...document.querySelectorAll('.jp-NotebookPanel .jp-Cell')]"
-                      ".findIndex(c => c.classList.contains('jp-mod-active'))")
-            active_before = page.evaluate(active)
-            single.locator(".ece-prompt").click()  # the question's text
-            single.locator(".ece-choice label").first.click()  # an answer
-            assert page.evaluate(active) == active_before, "clicking an answer selected the item's cell"
-            expect(page.locator(".jp-Cell.jp-mod-active").locator(f".ece-item[data-item='{first_single}']")).to_have_count(0)
-            pill = page.locator(".ece-progress-pill")
-            expect(pill).to_be_in_viewport()
-            expect(pill).to_have_text(f"Progress: 1 of {total} items answered")
+        # --- Point 4: no item code shows; answering does not select the cell; progress stays in view.
+        shown_inputs = page.evaluate(
+            """() => [...document.querySelectorAll('.jp-Cell')].filter(c => c.querySelector('.ece-item'))
+                     .filter(c => { const w = c.querySelector('.jp-Cell-inputWrapper');
+                                    return w && w.getBoundingClientRect().height > 0; }).length""")
+        assert shown_inputs == 0, f"{shown_inputs} item cells still show their code input"
+        first_single = specs[single_numbers[0] - 1]["id"]
+        single = item(page, first_single)
+        single.scroll_into_view_if_needed()
+        active = ("() => [...document.querySelectorAll('.jp-NotebookPanel .jp-Cell')]"
+                  ".findIndex(c => c.classList.contains('jp-mod-active'))")
+        active_before = page.evaluate(active)
+        single.locator(".ece-prompt").click()  # the question's text
+        single.locator(".ece-choice label").first.click()  # an answer
+        assert page.evaluate(active) == active_before, "clicking an answer selected the item's cell"
+        expect(page.locator(".jp-Cell.jp-mod-active").locator(f".ece-item[data-item='{first_single}']")).to_have_count(0)
+        pill = page.locator(".ece-progress-pill")
+        expect(pill).to_be_in_viewport()
+        expect(pill).to_have_text(f"Progress: 1 of {total} items answered")
 
-            # --- Point 5: arrow keys browse without verdicts; Enter or the named Check button commits.
-            number = single_numbers[1]
-            keyboard = item(page, specs[number - 1]["id"])
-            keyboard.scroll_into_view_if_needed()
-            keyboard.locator("input[type=radio]").first.focus()
-            page.keyboard.press("Space")
-            for _ in range(3):
-                page.keyboard.press("ArrowDown")
-                expect(keyboard.locator(".ece-feedback")).to_be_empty()
-            assert keyboard.locator(".ece-verdict").count() == 0
-            page.keyboard.press("Enter")
-            verdict = keyboard.locator(".ece-verdict")
-            expect(verdict).to_have_count(1)
-            feedback = keyboard.locator(".ece-feedback").inner_text()
-            for word in ("Correct", "Not quite", "Partly correct"):
-                assert feedback.count(word) <= 1, f"the verdict is stated twice: {feedback!r}"
-            check = keyboard.get_by_role("button", name=f"Check answer to question {number}", exact=True)
-            expect(check).to_have_count(1)
-            keyboard.locator("input[type=radio]").nth(0).check()
-            expect(keyboard.locator(".ece-feedback")).to_be_empty()  # a new choice waits for a new check
-            check.click()
-            expect(keyboard.locator(".ece-verdict")).to_have_count(1)
+        # --- Point 5: arrow keys browse without verdicts; Enter or the named Check button commits.
+        number = single_numbers[1]
+        keyboard = item(page, specs[number - 1]["id"])
+        keyboard.scroll_into_view_if_needed()
+        keyboard.locator("input[type=radio]").first.focus()
+        page.keyboard.press("Space")
+        for _ in range(3):
+            page.keyboard.press("ArrowDown")
+            expect(keyboard.locator(".ece-feedback")).to_be_empty()
+        assert keyboard.locator(".ece-verdict").count() == 0
+        page.keyboard.press("Enter")
+        verdict = keyboard.locator(".ece-verdict")
+        expect(verdict).to_have_count(1)
+        feedback = keyboard.locator(".ece-feedback").inner_text()
+        for word in ("Correct", "Not quite", "Partly correct"):
+            assert feedback.count(word) <= 1, f"the verdict is stated twice: {feedback!r}"
+        check = keyboard.get_by_role("button", name=f"Check answer to question {number}", exact=True)
+        expect(check).to_have_count(1)
+        keyboard.locator("input[type=radio]").nth(0).check()
+        expect(keyboard.locator(".ece-feedback")).to_be_empty()  # a new choice waits for a new check
+        check.click()
+        expect(keyboard.locator(".ece-verdict")).to_have_count(1)
 
-            # --- Point 3: the limit and a live count; 64,000 characters stay in the box, marked, not saved.
-            written = item(page, text_spec["id"])
-            written.scroll_into_view_if_needed()
-            area = written.locator("textarea")
-            count = written.locator(".ece-count")
-            expect(count).to_contain_text("of 20,000 characters")
-            area.fill(SHORT)
-            written.get_by_role("button", name=f"Save and compare to question {text_number}").click()
-            deadline = time.monotonic() + 30
-            while practice_answers(private).get(text_spec["id"]) != SHORT:
-                assert time.monotonic() < deadline, f"the short answer was not saved: {practice_answers(private)}"
-                time.sleep(0.2)
-            expect(count).to_contain_text(f"{len(SHORT)} of 20,000 characters")
-            area.focus()
-            page.keyboard.press("Control+a")
-            page.keyboard.insert_text(PASTE)  # what a paste does: one input event with the whole text
-            expect(area).to_have_attribute("aria-invalid", "true")
-            expect(count).to_contain_text("Not saved")
-            page.keyboard.press("Tab")  # leaving the box commits a normal answer
-            page.wait_for_timeout(1500)
-            assert len(area.input_value()) == 64_000, "the pasted text left the box"
-            expect(count).to_contain_text("64,000 of 20,000 characters")
-            assert practice_answers(private).get(text_spec["id"]) == SHORT, "the saved answer changed"
-            assert not (lab.folder / "answers.json").exists() or text_spec["id"] not in read_answers(
-                lab.folder / "answers.json")
-            area.fill(SHORT + " More.")
-            expect(area).not_to_have_attribute("aria-invalid", "true")
+        # --- Point 3: the limit and a live count; 64,000 characters stay in the box, marked, not saved.
+        written = item(page, text_spec["id"])
+        written.scroll_into_view_if_needed()
+        area = written.locator("textarea")
+        count = written.locator(".ece-count")
+        expect(count).to_contain_text("of 20,000 characters")
+        area.fill(SHORT)
+        written.get_by_role("button", name=f"Save and compare to question {text_number}").click()
+        deadline = time.monotonic() + 30
+        while practice_answers(private).get(text_spec["id"]) != SHORT:
+            assert time.monotonic() < deadline, f"the short answer was not saved: {practice_answers(private)}"
+            time.sleep(0.2)
+        expect(count).to_contain_text(f"{len(SHORT)} of 20,000 characters")
+        area.focus()
+        page.keyboard.press("Control+a")
+        page.keyboard.insert_text(PASTE)  # what a paste does: one input event with the whole text
+        expect(area).to_have_attribute("aria-invalid", "true")
+        expect(count).to_contain_text("Not saved")
+        page.keyboard.press("Tab")  # leaving the box commits a normal answer
+        page.wait_for_timeout(1500)
+        assert len(area.input_value()) == 64_000, "the pasted text left the box"
+        expect(count).to_contain_text("64,000 of 20,000 characters")
+        assert practice_answers(private).get(text_spec["id"]) == SHORT, "the saved answer changed"
+        assert not (lab.folder / "answers.json").exists() or text_spec["id"] not in read_answers(
+            lab.folder / "answers.json")
+        area.fill(SHORT + " More.")
+        expect(area).not_to_have_attribute("aria-invalid", "true")
 
-            # Practice answers come back after a kernel restart (from the private file, by message).
-            page.evaluate("() => document.querySelectorAll('.ece-item').forEach(e => e.dataset.stale = '1')")
-            menu(page, "Kernel", "Restart Kernel and Run All Cells…")
-            page.locator(".jp-Dialog button.jp-mod-accept").click()
-            page.wait_for_function(f"() => document.querySelectorAll('.ece-item:not([data-stale])').length === {total}")
-            wait_kernel_idle(page)
-            # (leaving the box for the menu saved the shortened text)
-            expect(item(page, text_spec["id"]).locator("textarea")).to_have_value(SHORT + " More.")
-            assert practice_answers(private)[text_spec["id"]] == SHORT + " More."
-            expect(item(page, first_single).locator("input:checked")).to_have_count(1)
-            expect(page.locator(".ece-progress-pill")).to_have_text(f"Progress: 3 of {total} items answered")
+        # Practice answers come back after a kernel restart (from the private file, by message).
+        page.evaluate("() => document.querySelectorAll('.ece-item').forEach(e => e.dataset.stale = '1')")
+        menu(page, "Kernel", "Restart Kernel and Run All Cells…")
+        page.locator(".jp-Dialog button.jp-mod-accept").click()
+        page.wait_for_function(f"() => document.querySelectorAll('.ece-item:not([data-stale])').length === {total}")
+        wait_kernel_idle(page)
+        # (leaving the box for the menu saved the shortened text)
+        expect(item(page, text_spec["id"]).locator("textarea")).to_have_value(SHORT + " More.")
+        assert practice_answers(private)[text_spec["id"]] == SHORT + " More."
+        expect(item(page, first_single).locator("input:checked")).to_have_count(1)
+        expect(page.locator(".ece-progress-pill")).to_have_text(f"Progress: 3 of {total} items answered")
 
-            # --- Point 2: save, close JupyterLab and the kernel, reopen: readable items, one instruction.
-            saved_at = (lab.folder / f"{notebook}.ipynb").stat().st_mtime
-            menu(page, "File", "Save Notebook")
-            deadline = time.monotonic() + 30
-            while (lab.folder / f"{notebook}.ipynb").stat().st_mtime == saved_at:
-                assert time.monotonic() < deadline, "the notebook was not saved"
-                time.sleep(0.2)
-            browser.close()
-            lab.stop()
-            lab.start()
-            browser = launch(p)
-            page = new_page(browser, 1366, 768, errors)
-            open_notebook(page, lab.base, notebook)
-            page.wait_for_timeout(4000)  # the widget manager gives up on missing models after about 2 s
-            shoot(page, "3-reopened-without-kernel.png")
-            shoot(page, "3b-reopened-without-kernel-items.png", at=".jp-Cell:has(.ece-static-output)")
-            body = page.locator(".jp-NotebookPanel").inner_text()
-            assert "Error displaying widget" not in body and "Loading widget" not in body
-            assert "choose Run > Run All Cells" in body
-            statics = page.locator(".ece-static-output fieldset.ece-static")
-            expect(statics.first).to_be_visible()
-            for spec in specs:  # each item's own text is there, found by its id (outside the viewport too)
-                assert page.locator(f".ece-static[data-ece-item='{spec['id']}']").count() == 1, spec["id"]
-            expect(page.locator(".jp-Cell-inputWrapper:visible", has_text="ask(")).to_have_count(0)
-        finally:
-            browser.close()
+        # --- Point 2: save, close JupyterLab and the kernel, reopen: readable items, one instruction.
+        saved_at = (lab.folder / f"{notebook}.ipynb").stat().st_mtime
+        menu(page, "File", "Save Notebook")
+        deadline = time.monotonic() + 30
+        while (lab.folder / f"{notebook}.ipynb").stat().st_mtime == saved_at:
+            assert time.monotonic() < deadline, "the notebook was not saved"
+            time.sleep(0.2)
+        page.context.close()
+        lab.stop()
+        lab.start()
+        page = new_page(browser, 1366, 768, errors)
+        open_notebook(page, lab.base, notebook)
+        page.wait_for_timeout(4000)  # the widget manager gives up on missing models after about 2 s
+        shoot(page, "3-reopened-without-kernel.png")
+        shoot(page, "3b-reopened-without-kernel-items.png", at=".jp-Cell:has(.ece-static-output)")
+        body = page.locator(".jp-NotebookPanel").inner_text()
+        assert "Error displaying widget" not in body and "Loading widget" not in body
+        assert "choose Run > Run All Cells" in body
+        statics = page.locator(".ece-static-output fieldset.ece-static")
+        expect(statics.first).to_be_visible()
+        for spec in specs:  # each item's own text is there, found by its id (outside the viewport too)
+            assert page.locator(f".ece-static[data-ece-item='{spec['id']}']").count() == 1, spec["id"]
+        expect(page.locator(".jp-Cell-inputWrapper:visible", has_text="ask(")).to_have_count(0)
+    finally:
+        page.context.close()
     assert not errors, f"uncaught errors in the page: {errors}"

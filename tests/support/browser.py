@@ -1,8 +1,8 @@
-"""Headless Debian Chromium for the site tests: a local HTTP server, a browser, and one logged page visit.
+"""Headless Debian Chromium for every browser test: one browser per test module, a local HTTP server, and one
+logged page visit.
 
-Import the fixtures into a test module (`from browser import browser_fixture, serve_fixture`); they are
-named `browser` and `serve`. Without Chromium the browser
-tests skip, except under CI (`CI` set), where a missing browser is a failure: CI must run them.
+conftest.py registers the fixtures `browser` and `serve`; a test asks for them by name. Without Chromium the
+browser tests skip, except under CI (`CI` set), where a missing browser is a failure: CI must run them.
 """
 
 from __future__ import annotations
@@ -12,13 +12,15 @@ import http.server
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from support import ROOT
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -57,16 +59,31 @@ def serve_fixture() -> Iterator[Any]:
         server.server_close()
 
 
-@pytest.fixture(scope="module", name="browser")
-def browser_fixture() -> Iterator[Any]:
+def launch(playwright: Any) -> Any:
+    """The one way the tests start Chromium: Debian's, headless (skipped without it; a failure under CI)."""
     if not CHROMIUM.exists():
         missing("Debian chromium is not installed at /usr/bin/chromium")
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """A Chromium for a helper that is not a test (the instructor report's screenshots); closed afterwards."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        launched = launch(p)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="module", name="browser")
+def browser_fixture() -> Iterator[Any]:
+    """The one headless Chromium of a test module (a page or a context per test keeps tests apart)."""
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 class Visit:

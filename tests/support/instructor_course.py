@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
-from conftest import SHOTS as ALL_SHOTS
 from traitlets.config import Config
+
+from support import ROOT
+from support import SHOTS as ALL_SHOTS
+from support.browser import chromium
 
 COURSE_ID = "therapeutic-empathy"
 PROVIDER = {"name": "Northfield Institute for Counselling Education",
@@ -101,9 +103,6 @@ def postgres_database() -> Iterator[str]:
             connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 SHOTS = ALL_SHOTS / "instructor"
 
 
@@ -111,52 +110,36 @@ def report_fits_a_laptop(page_path: Path, name: str, *, learner: str, expected: 
     """report.html at 1366 x 768 in headless Chromium: no horizontal scrolling, the attention section on the first
     screen, status and certificate columns of the learner table inside the window, and the learner's row showing
     the expected words; screenshots (SHOTS/<name>-*.png) of the first screen, the learner table and its details."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
-            page.goto(page_path.as_uri())
-            assert page.evaluate("document.documentElement.scrollWidth") <= 1366
-            # What an instructor acts on comes first: the attention section starts on the first screen.
-            assert page.locator("#attention h2").bounding_box()["y"] < 768
-            table = page.locator("#learners table")
-            for header in ("status", "certificate"):
-                box = table.locator("thead th", has_text=header).first.bounding_box()
-                assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= 1366, (header, box)
-            rows = table.locator("tbody tr")
-            row = next(rows.nth(i) for i in range(rows.count())
-                       if rows.nth(i).locator("th").first.inner_text().strip() == learner)
-            for words in expected:
-                assert words in row.inner_text(), (learner, words, row.inner_text())
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SHOTS / f"{name}-first-screen.png"))
-            page.locator("#learners").scroll_into_view_if_needed()
-            page.locator("#learners h2").evaluate("e => e.scrollIntoView()")
-            page.screenshot(path=str(SHOTS / f"{name}-learners.png"))
-            row.locator("summary").click()
-            page.screenshot(path=str(SHOTS / f"{name}-learner-details.png"))
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.goto(page_path.as_uri())
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+        # What an instructor acts on comes first: the attention section starts on the first screen.
+        assert page.locator("#attention h2").bounding_box()["y"] < 768
+        table = page.locator("#learners table")
+        for header in ("status", "certificate"):
+            box = table.locator("thead th", has_text=header).first.bounding_box()
+            assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= 1366, (header, box)
+        rows = table.locator("tbody tr")
+        row = next(rows.nth(i) for i in range(rows.count())
+                   if rows.nth(i).locator("th").first.inner_text().strip() == learner)
+        for words in expected:
+            assert words in row.inner_text(), (learner, words, row.inner_text())
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}-first-screen.png"))
+        page.locator("#learners").scroll_into_view_if_needed()
+        page.locator("#learners h2").evaluate("e => e.scrollIntoView()")
+        page.screenshot(path=str(SHOTS / f"{name}-learners.png"))
+        row.locator("summary").click()
+        page.screenshot(path=str(SHOTS / f"{name}-learner-details.png"))
 
 
 def screenshot(page_path: Path, name: str, *, width: int = 1366, height: int = 768, full_page: bool = False) -> Path:
     """A screenshot of a local HTML page in headless Chromium (for the notes); skipped without Chromium."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
     SHOTS.mkdir(parents=True, exist_ok=True)
     out = SHOTS / f"{name}.png"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            page.goto(page_path.as_uri())
-            page.screenshot(path=str(out), full_page=full_page)
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.goto(page_path.as_uri())
+        page.screenshot(path=str(out), full_page=full_page)
     return out
