@@ -11,7 +11,7 @@ import bibtexparser
 import nbformat
 import pytest
 import yaml
-from conftest import ROOT
+from support import CONTENT_PAGES, ROOT
 
 from empathy_ce import cells, citations
 from empathy_ce import course as course_model
@@ -21,7 +21,7 @@ from empathy_ce.widget import ItemWidget, front_end_spec
 COURSE = course_model.load(ROOT)
 BIB = ROOT / "course" / "references.bib"
 FACTS = Path(os.environ.get("EMPATHY_CE_FACTS", ROOT.parent / "shared" / "research" / "empathy-facts.md"))
-PAGES = sorted((ROOT / "course").glob("*.qmd"))
+PAGES = CONTENT_PAGES  # (tests/support: the site tests check that these are all pages)
 NOTEBOOKS = [(m, n) for m in COURSE.modules for n in m.notebooks()]
 EMBED = re.compile(r"\{\{<\s*embed\s+([^#\s]+)#([\w,-]+)\s*>\}\}")
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import random
 import shutil
 
-import learners
 import nbformat
 import pytest
-from conftest import ROOT, Course
 from nbgrader.api import Gradebook
+from support import ROOT, learners
+from support.course import Course
 
 from empathy_ce import cells
 from empathy_ce import course as course_model

@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from instructor_course import PROVIDER
+from support.instructor_course import PROVIDER
 
 from empathy_ce import contact_hours, front_matter
 from empathy_ce import course as course_model

@@ -18,14 +18,14 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-import golden
 import pytest
 import sqlalchemy as sa
-from conftest import Course
-from hardening import tried
-from instructor_course import make_course, postgres_database
-from learners import answers_json
 from nbgrader.api import Base, Gradebook
+from support import golden
+from support.course import Course
+from support.hardening import tried
+from support.instructor_course import make_course, postgres_database
+from support.learners import answers_json
 
 from empathy_ce import cli
 from empathy_ce.instructor import backup, release

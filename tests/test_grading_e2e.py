@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import golden
-import learners
 import nbformat
 import pytest
-from conftest import Course
-from hardening import tried
 from nbgrader.api import Gradebook
+from support import golden, learners
+from support.course import Course
+from support.hardening import tried
 
 pytestmark = pytest.mark.slow
 

@@ -117,8 +117,8 @@ def test_score_distribution_bins():
 
 
 def test_placeholder_provider_details_are_recognised():
-    from conftest import ROOT
-    from instructor_course import PROVIDER
+    from support import ROOT
+    from support.instructor_course import PROVIDER
 
     from empathy_ce import course as course_model
     from empathy_ce.instructor.certificates import PROVIDER_FIELDS

@@ -14,39 +14,22 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import golden
 import nbformat
 import pytest
-from conftest import BIN, Course
-from learners import answers_json
 from nbgrader.api import Gradebook
+from support import BIN, golden
+from support.gold_course import STAMP, cell_index, gold_course, gradebook
+from support.learners import answers_json
 
 from empathy_ce import cli
-from empathy_ce.instructor import grade, release
+from empathy_ce.instructor import grade
 
 pytestmark = pytest.mark.slow
 
 TEXT = "gold.post.text"
-STAMP = "2026-03-02 10:00:00.000000 UTC"
 TAMPERED = {"gold.post.single": "e", "gold.post.multiple": ["a", "a", "c"], "gold.post.rating": 99,
             "gold.post.ordering": ["a", "b"], "gold.post.numeric": "0.0784", TEXT: 12345}
-COURSE_YML = """title: Golden course
-delivery: home study
-pass_mark: 0.75
-provider: {name: "", approval_statement: "", approval_number: ""}
-modules: [gold]
-"""
-MODULE_YML = """id: gold
-title: Golden module
-contact_hours: 1.0
-objectives: {gold-1: One, gold-2: Two, gold-3: Three}
-notebooks: {practice: [], posttest: gold}
-"""
 CHEAT = "score = lambda item_id, key: 3.0\nimport empathy_ce.notebook as _n\n_n.score = score\n"
-
-
-def cell_index(nb: nbformat.NotebookNode, grade_id: str) -> int:
-    return next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
 
 
 def edit(nb: nbformat.NotebookNode, how: str) -> None:
@@ -76,18 +59,6 @@ LEARNERS = {  # learner: (answer file text or None, notebook edit)
 }
 
 
-def gold_course(root: Path) -> Course:
-    """A one-module course of the golden notebook, released with nbgrader."""
-    root.mkdir()
-    course = Course(root)
-    course.add_source("gold", "gold", golden.notebook())
-    (course.root / "course" / "modules").mkdir(parents=True)
-    (course.root / "course" / "course.yml").write_text(COURSE_YML)
-    (course.root / "course" / "modules" / "gold.yml").write_text(MODULE_YML)
-    assert all(step.ok for step in release.release(course.root, ["gold"]))
-    return course
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, grade.Summary, str]:
     base = tmp_path_factory.mktemp("fastgrade")
@@ -112,19 +83,6 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, grade.
     assert "There was an error processing assignment 'gold' for student 'broken'" in result.stdout + result.stderr
     summary = grade.grade(ours, ["gold"], workers=2, progress=False)
     return course.root, ours, summary, result.stdout + result.stderr
-
-
-def gradebook(root: Path) -> dict:
-    found = {}
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        for submission in gb.find_assignment("gold").submissions:
-            for notebook in submission.notebooks:
-                for g in notebook.grades:
-                    found[submission.student.id, g.name, "grade"] = (g.auto_score, g.manual_score,
-                                                                      g.needs_manual_grade, g.score)
-                for c in notebook.comments:
-                    found[submission.student.id, c.name, "comment"] = (c.auto_comment, c.manual_comment)
-    return found
 
 
 def test_every_grade_and_comment_is_identical(graded):

@@ -22,17 +22,17 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import golden
 import nbformat
 import pytest
-from conftest import BIN, Course
-from hardening import tried
-from instructor_course import as_learner
-from learners import answers_json
 from nbgrader.api import Gradebook
 from nbgrader.converters import Autograde
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import temp_attrs
+from support import BIN, golden
+from support.course import Course
+from support.hardening import tried
+from support.instructor_course import as_learner
+from support.learners import answers_json
 
 from empathy_ce import cli
 from empathy_ce.instructor import configuration, grade, release

@@ -22,14 +22,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import golden
 import nbformat
 import pytest
-from conftest import Course
-from instructor_course import PROVIDER, as_learner, report_fits_a_laptop, screenshot
-from learners import answers_json
 from nbgrader.api import Gradebook
 from nbgrader.utils import parse_utc
+from support import golden
+from support.course import Course
+from support.instructor_course import PROVIDER, as_learner, report_fits_a_laptop, screenshot
+from support.learners import answers_json
 
 from empathy_ce import authoring, cli
 from empathy_ce.instructor import release

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import golden
 import nbformat
 import pytest
+from support import golden
 
 from empathy_ce import authoring
 from empathy_ce.instructor import widget_only

@@ -20,11 +20,11 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from conftest import ROOT
-from instructor_course import PROVIDER, as_learner, make_course, postgres_database, report_fits_a_laptop
-from learners import answers_json, coding_solutions, write_code_answers
 from nbgrader.api import Gradebook
 from pypdf import PdfReader
+from support import ROOT
+from support.instructor_course import PROVIDER, as_learner, make_course, postgres_database, report_fits_a_laptop
+from support.learners import answers_json, coding_solutions, write_code_answers
 
 from empathy_ce import cells, cli
 from empathy_ce import course as course_model

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from conftest import ROOT
+from support import ROOT
 
 from empathy_ce import cells
 from empathy_ce import course as course_model

@@ -6,14 +6,13 @@ import json
 import shutil
 from pathlib import Path
 
-import golden
-import learners
 import nbformat
 import pytest
-from conftest import ROOT, Course
 from nbclient import NotebookClient
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
+from support import ROOT, golden, learners
+from support.course import Course
 from traitlets.config.loader import PyFileConfigLoader
 
 from empathy_ce.grading.config import OURS

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT
-from instructor_course import as_learner, make_course
 from nbclient import NotebookClient
+from support import ROOT
+from support.instructor_course import as_learner, make_course
 
 from empathy_ce import cells, cli
 from empathy_ce import course as course_model

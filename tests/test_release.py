@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import BIN, ROOT
+from support import BIN, ROOT
 
 from empathy_ce import cells
 from empathy_ce.widget import front_end_spec

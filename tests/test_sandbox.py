@@ -16,12 +16,12 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import golden
 import nbformat
 import pytest
-from conftest import Course
-from hardening import tried
 from nbgrader.api import Gradebook
+from support import golden
+from support.course import Course
+from support.hardening import tried
 
 from empathy_ce.grading.sandbox import bwrap_problem
 

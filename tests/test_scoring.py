@@ -8,11 +8,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import golden
-import learners
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import golden, learners
 
 from empathy_ce.items import InvalidAnswer, check_value
 from empathy_ce.scoring import fraction, points

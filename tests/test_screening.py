@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from conftest import ROOT
 from nbgrader import utils
+from support import ROOT
 
 from empathy_ce.cells import item_spec
 from empathy_ce.grading.screening import Unsafe, check

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import Visit, browser_fixture, serve_fixture  # noqa: F401 (fixtures)
-from conftest import ROOT
 from fontTools.ttLib import TTFont
+from support import ROOT
+from support.browser import Visit
 
 from empathy_ce import cells
 from empathy_ce import course as course_model

@@ -21,8 +21,8 @@ from typing import Any
 import nbformat
 import pytest
 import yaml
-from conftest import ROOT
 from nbclient import NotebookClient
+from support import ROOT
 
 from empathy_ce import cells
 from empathy_ce import course as course_model
@@ -116,7 +116,7 @@ def test_references_use_a_local_apa_7_style():
 
 def test_embed_targets_and_labels_are_covered_by_test_content():
     """tests/test_content.py checks every embed target and cell label of course/*.qmd: all rendered pages."""
-    from test_content import PAGES as CHECKED_PAGES
+    from support import CONTENT_PAGES as CHECKED_PAGES
 
     assert set(PAGES) <= set(CHECKED_PAGES)
 

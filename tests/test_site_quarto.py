@@ -30,8 +30,8 @@ from typing import Any
 import nbformat
 import pytest
 import yaml
-from browser import Visit, axe_violations, browser_fixture, missing, serve_fixture  # noqa: F401 (fixtures)
-from conftest import ROOT
+from support import ROOT
+from support.browser import Visit, axe_violations, missing
 
 from empathy_ce import cells
 from empathy_ce import course as course_model

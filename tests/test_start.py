@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import browser_fixture  # noqa: F401 (fixture)
-from conftest import BIN, ROOT
+from support import BIN, ROOT
 
 from empathy_ce import course as course_model
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from conftest import ROOT
+from support import ROOT
 
 from empathy_ce import cells
 from empathy_ce import course as course_model
