@@ -16,8 +16,8 @@ from typing import Any
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 NAME = "outcomes_data.ipynb"
 SOURCE = ROOT / "solutions" / "m2-outcomes" / NAME
 RELEASE = ROOT / "exercises" / "m2-outcomes" / NAME

@@ -18,11 +18,11 @@ from pathlib import Path
 import bibtexparser
 import nbformat
 import pytest
+from support import ROOT
 
 from empathy_ce import cells, citations
 from empathy_ce import course as course_model
 
-ROOT = Path(__file__).resolve().parents[1]
 BIB = ROOT / "course" / "references.bib"
 CSL = ROOT / "course" / "apa.csl"
 COURSE = course_model.load(ROOT)
