@@ -42,6 +42,21 @@ def jupyter_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
             os.environ[key] = value
 
 
+@pytest.fixture(scope="session", autouse=True)
+def alembic_heads_once() -> Iterator[None]:
+    """nbgrader runs `alembic heads` (a new Python process: one to several seconds on a busy machine) for every new
+    gradebook it creates. The answer is a constant of the installed nbgrader, so each test process asks once; the
+    gradebooks are created exactly as before. nbgrader commands run as subprocesses are not affected."""
+    import functools
+
+    from nbgrader import api
+
+    original = api.get_alembic_version
+    api.get_alembic_version = functools.cache(original)
+    yield
+    api.get_alembic_version = original
+
+
 @pytest.fixture(autouse=True)
 def no_leaked_autograde_flag() -> Iterator[None]:
     """Each test starts outside autograde. nbgrader's utils.setenv leaves NBGRADER_EXECUTION set when an in-process

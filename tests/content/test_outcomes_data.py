@@ -18,6 +18,8 @@ import pytest
 from nbclient import NotebookClient
 from support import ROOT
 
+pytestmark = pytest.mark.slow  # runs the notebooks in real kernels
+
 NAME = "outcomes_data.ipynb"
 SOURCE = ROOT / "solutions" / "m2-outcomes" / NAME
 RELEASE = ROOT / "exercises" / "m2-outcomes" / NAME

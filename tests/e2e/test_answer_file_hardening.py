@@ -73,6 +73,7 @@ while True:
 """
 
 
+@pytest.mark.slow  # kills 25 writers, 8 kernels
 def test_killing_the_writer_never_leaves_a_broken_file(tmp_path: Path, request: pytest.FixtureRequest):
     """SIGKILL at random moments: the file is always a complete earlier state."""
     kills = 0
@@ -96,6 +97,7 @@ def test_killing_the_writer_never_leaves_a_broken_file(tmp_path: Path, request: 
     tried(request, bad_inputs=kills)  # each kill is a write cut short
 
 
+@pytest.mark.slow  # kills 25 writers, 8 kernels
 def test_killing_a_kernel_mid_save_never_leaves_a_broken_file(tmp_path: Path, request: pytest.FixtureRequest):
     """A real ipykernel saving answers in a loop, SIGKILLed at random moments, as when a learner's kernel dies."""
     from jupyter_client.manager import KernelManager

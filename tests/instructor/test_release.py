@@ -30,6 +30,7 @@ def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "exercises"
 
 
+@pytest.mark.slow  # runs the release
 def test_exercises_are_in_sync_with_solutions(regenerated: Path):
     hint = "exercises/ is out of date: run `.venv/bin/empathy-ce release` and commit the result"
     expected = {p.relative_to(regenerated) for p in regenerated.rglob("*") if p.is_file()}

@@ -3,9 +3,9 @@
 - Every page and notebook `_quarto.yml` lists exists, the modules are in the sidebar in teaching order, and the
   embedded notebooks (`site/notebooks/`, executed copies of the releases) are up to date and in site mode:
   every item is static HTML (readable with scripts off, printable, searchable), no Jupyter widget is left.
-  Embed targets and cell labels are checked by tests/test_content.py, for every page rendered here.
+  Embed targets and cell labels are checked by tests/content/test_content.py, for every page rendered here.
 - Every page's Python code runs in a fresh kernel; the post-test previews never show a key.
-The post-render step: tests/test_site_postrender.py; the real render in Chromium: tests/test_site_quarto.py.
+The post-render step: tests/site/test_postrender.py; the real render in Chromium: tests/site/test_quarto.py.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def test_references_use_a_local_apa_7_style():
 
 
 def test_embed_targets_and_labels_are_covered_by_test_content():
-    """tests/test_content.py checks every embed target and cell label of course/*.qmd: all rendered pages."""
+    """tests/content/test_content.py checks every embed target and cell label of course/*.qmd: all rendered pages."""
     from support import CONTENT_PAGES as CHECKED_PAGES
 
     assert set(PAGES) <= set(CHECKED_PAGES)
@@ -218,6 +218,7 @@ def page_outputs(page: Path) -> str:
     return all_page_outputs()[page]
 
 
+@pytest.mark.slow  # real kernels
 def test_every_page_python_code_runs_in_a_fresh_kernel():
     with_code = [p for p in PAGES if page_notebook(p).cells]
     assert with_code, "expected the home page and the post-test previews to be generated"
@@ -225,6 +226,7 @@ def test_every_page_python_code_runs_in_a_fresh_kernel():
         assert page_outputs(page).strip(), f"{page.name} printed nothing"
 
 
+@pytest.mark.slow  # real kernels (the page's code)
 def test_home_page_states_hours_objectives_assessment_certificates_and_scope():
     text = (ROOT / "course" / "index.qmd").read_text("utf-8") + page_outputs(ROOT / "course" / "index.qmd")
     assert f"{COURSE.contact_hours:g}" == "5" and "5 contact hours" in text
