@@ -175,12 +175,17 @@ def test_answers_survive_kernel_restart_in_jupyterlab(browser: Any, lab: str, le
             expect(item(page, item_id).locator(".ece-status")).to_contain_text("Saved at")
 
         # --- Restart the kernel and run everything again.
-        page.evaluate("() => document.querySelectorAll('.ece-item').forEach(e => e.dataset.stale = '1')")
+        page.evaluate("() => document.querySelectorAll('.ece-item, .ece-progress')"
+                      ".forEach(e => e.dataset.stale = '1')")
         menu(page, "Kernel", "Restart Kernel and Run All Cells…")
         dialog = page.locator(".jp-Dialog")
         expect(dialog).to_contain_text("Restart Kernel?")
         dialog.locator("button.jp-mod-accept").click()
         expect(dialog).to_have_count(0)
+        # A restart starts a kernel, as opening the notebook did: it gets the time the first start had (the page and
+        # its kernel) until the new kernel's setup cell draws a fresh progress line; then the items get theirs.
+        # (One 30 s wait for kernel start, imports and every cell timed out under the full suite's load.)
+        page.wait_for_selector(".ece-progress:not([data-stale])", timeout=60_000)
         wait_rendered(page)
 
         # The restored answers are shown by the new widgets, found by their accessible roles and names
