@@ -34,3 +34,21 @@ def test_the_instruction_is_added_once_where_an_author_left_it_out():
     assert out.cells[0].source.startswith(f"**{RUN_ALL}**")
     out, _ = RunAllFirst().preprocess(said, {})
     assert out.cells[0].source == told
+
+
+def test_a_notebook_without_items_is_left_as_it_is():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Coding"),
+                                         nbformat.v4.new_code_cell("x = 1")])
+    out, _ = RunAllFirst().preprocess(nb, {})
+    assert out.cells[0].source == "# Coding"
+
+
+def test_a_markdown_cell_nbgrader_tracks_keeps_its_source():
+    """A locked Markdown cell carries a checksum: the instruction goes into the first untracked one."""
+    tracked = nbformat.v4.new_markdown_cell("## Read this first")
+    tracked.metadata["nbgrader"] = {"grade_id": "intro", "locked": True}
+    nb = nbformat.v4.new_notebook(cells=[tracked, nbformat.v4.new_markdown_cell("# Practice"),
+                                         nbformat.v4.new_code_cell('ask({"id": "x.p1.q1"})')])
+    out, _ = RunAllFirst().preprocess(nb, {})
+    assert out.cells[0].source == "## Read this first"
+    assert out.cells[1].source.startswith(f"**{RUN_ALL}**") and out.cells[1].source.endswith("# Practice")
