@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # JavaScript for the tests only (axe-core, accessibility checks), pinned in package-lock.json. The site needs none.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup start test lint release site site-notebooks
+.PHONY: setup start test test-unit lint release site site-notebooks
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ start: setup
 test: setup
 	$(VENV)/bin/ruff check src tests $(wildcard benchmarks)
 	$(PY) -m pytest
+
+# The unit tests alone (no kernels, nbgrader runs, renders or browser): under a minute on two cores.
+test-unit: setup
+	$(PY) -m pytest -m "not slow and not browser"
 
 release: setup
 	$(VENV)/bin/empathy-ce release

@@ -1,23 +1,23 @@
-"""Shared fixtures: an isolated Jupyter environment and throwaway nbgrader courses."""
+"""Shared fixtures: an isolated Jupyter environment, throwaway nbgrader courses and the one headless Chromium.
+
+Helpers live in the ``support`` package (tests/support/); no test file imports another. ROOT, BIN, SHOTS and
+Course are re-exported here for older imports (``from conftest import ROOT``); new code imports ``support``.
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-# Screenshots the browser tests take for a person to look at: EMPATHY_CE_SHOTS names the folder (a temporary one
-# otherwise, so a test run never writes outside the temporary area).
-SHOTS = Path(os.environ.get("EMPATHY_CE_SHOTS") or Path(os.environ.get("TMPDIR", "/tmp")) / "empathy-ce-shots")
-sys.path.insert(0, str(Path(__file__).parent))
+# tests/ is on sys.path (pyproject: pythonpath), so `support` imports from anywhere under tests/.
+from support import BIN, ROOT, SHOTS
+from support.browser import browser_fixture, serve_fixture  # noqa: F401 (the fixtures `browser` and `serve`)
+from support.course import Course
+
+__all__ = ["BIN", "ROOT", "SHOTS", "Course"]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -42,6 +42,21 @@ def jupyter_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
             os.environ[key] = value
 
 
+@pytest.fixture(scope="session", autouse=True)
+def alembic_heads_once() -> Iterator[None]:
+    """nbgrader runs `alembic heads` (a new Python process: one to several seconds on a busy machine) for every new
+    gradebook it creates. The answer is a constant of the installed nbgrader, so each test process asks once; the
+    gradebooks are created exactly as before. nbgrader commands run as subprocesses are not affected."""
+    import functools
+
+    from nbgrader import api
+
+    original = api.get_alembic_version
+    api.get_alembic_version = functools.cache(original)
+    yield
+    api.get_alembic_version = original
+
+
 @pytest.fixture(autouse=True)
 def no_leaked_autograde_flag() -> Iterator[None]:
     """Each test starts outside autograde. nbgrader's utils.setenv leaves NBGRADER_EXECUTION set when an in-process
@@ -52,32 +67,6 @@ def no_leaked_autograde_flag() -> Iterator[None]:
     yield
 
 
-class Course:
-    """A temporary nbgrader course using the project's real nbgrader_config.py."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
-
-    def add_source(self, assignment: str, name: str, nb: nbformat.NotebookNode) -> Path:
-        path = self.root / "solutions" / assignment / f"{name}.ipynb"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, path)
-        return path
-
-    def nbgrader(self, *args: str, check: bool = True, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-        """Run a real nbgrader command in the course folder."""
-        result = subprocess.run([str(BIN / "nbgrader"), *args], cwd=cwd or self.root, text=True,
-                                capture_output=True, timeout=900)
-        if check and result.returncode != 0:
-            raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-        return result
-
-    @property
-    def db_url(self) -> str:
-        return f"sqlite:///{self.root / 'gradebook.db'}"
-
-
 @pytest.fixture
 def course(tmp_path: Path) -> Course:
     root = tmp_path / "course"
@@ -86,8 +75,8 @@ def course(tmp_path: Path) -> Course:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print how many bad inputs and attacks the hardening tests tried (see tests/hardening.py)."""
-    from hardening import totals
+    """Print how many bad inputs and attacks the hardening tests tried (see tests/support/hardening.py)."""
+    from support.hardening import totals
 
     tests, bad, attacks = totals(terminalreporter.stats.get("passed", []))
     if tests:

@@ -58,6 +58,7 @@ def _save_many(folder: str, worker: int) -> None:
         store.save(f"mod.w{worker}.q{i}", i, "numeric")
 
 
+@pytest.mark.slow  # three processes
 def test_concurrent_writers_lose_nothing(tmp_path: Path):
     """Two kernels (say, two notebooks in one folder) saving at once: every answer survives."""
     ctx = multiprocessing.get_context("spawn")

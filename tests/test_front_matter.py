@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from instructor_course import PROVIDER
+from support.instructor_course import PROVIDER
 
 from empathy_ce import contact_hours, front_matter
 from empathy_ce import course as course_model
@@ -228,6 +228,7 @@ def rendered_home(tmp_path_factory: pytest.TempPathFactory) -> str:
     return render_home(copy_course(tmp_path_factory.mktemp("home") / "project", with_site=True))
 
 
+@pytest.mark.slow  # renders pages
 def test_rendered_home_page_shows_the_front_matter(rendered_home: str):
     page = rendered_home
     for name in FIELDS:
@@ -248,6 +249,7 @@ def test_rendered_home_page_shows_the_front_matter(rendered_home: str):
     assert "How long records are kept" in field_text(page, "certificate")
 
 
+@pytest.mark.slow  # renders pages
 def test_rendered_home_page_has_the_content_note_before_the_modules(rendered_home: str):
     page = rendered_home
     note, modules = page.index('id="content-note"'), page.index('id="modules-and-learning-objectives"')
@@ -258,6 +260,7 @@ def test_rendered_home_page_has_the_content_note_before_the_modules(rendered_hom
         assert must in text, must
 
 
+@pytest.mark.slow  # renders pages
 def test_rendered_home_page_shows_provider_details_once_set(tmp_path: Path):
     quarto()
     project = copy_course(tmp_path / "project", with_site=True)

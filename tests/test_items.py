@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 
-import golden
 import pytest
+from support import golden
 
 from empathy_ce.items import InvalidAnswer, ItemError, check_value, validate_item
 

@@ -8,10 +8,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import golden
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import golden
 
 from empathy_ce import kinds
 from empathy_ce.items import InvalidAnswer, check_key, check_value, validate_item

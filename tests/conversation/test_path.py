@@ -14,9 +14,9 @@ from itertools import product
 from typing import Any
 
 import pytest
-from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import ROOT
 
 from empathy_ce.conversation import path as paths
 from empathy_ce.conversation import profile, script, split

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from support import ROOT
 
 from empathy_ce.conversation import path as paths
 from empathy_ce.conversation import profile, script

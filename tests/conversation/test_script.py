@@ -16,7 +16,7 @@ from typing import Any
 import nbformat
 import pytest
 import yaml
-from conftest import ROOT
+from support import ROOT
 
 from empathy_ce import cells
 from empathy_ce import course as course_model

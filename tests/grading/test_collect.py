@@ -6,9 +6,9 @@ collection of the whole module; with the course's configuration, that learner is
 
 from __future__ import annotations
 
-import golden
 import pytest
-from conftest import Course
+from support import golden
+from support.course import Course
 from traitlets.config import Config
 
 from empathy_ce.grading.collect import IsolatedCollect

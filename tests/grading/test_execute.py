@@ -10,12 +10,12 @@ import copy
 import json
 from pathlib import Path
 
-import golden
 import nbformat
 import pytest
-from learners import answers_json
 from nbgrader.nbgraderformat import ValidationError
 from nbgrader.preprocessors import Execute
+from support import golden
+from support.learners import answers_json
 
 from empathy_ce import answers, authoring
 from empathy_ce.grading.execute import KernelFreeCheckCellMetadata, KernelFreeExecute

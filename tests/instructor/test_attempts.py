@@ -20,10 +20,12 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from conftest import ROOT, Course
-from instructor_course import CHROMIUM, COURSE_ID, PROVIDER, make_course, screenshot
-from learners import answers_json
 from nbgrader.api import Gradebook
+from support import ROOT
+from support.browser import CHROMIUM
+from support.course import Course
+from support.instructor_course import COURSE_ID, PROVIDER, make_course, screenshot
+from support.learners import answers_json
 
 from empathy_ce import cells, cli
 from empathy_ce import course as course_model
@@ -70,7 +72,7 @@ def answers(form: course_model.Form, right: bool) -> dict[str, object]:
 def test_every_form_b_scores_in_nbgraders_own_kernel_autograde(tmp_path: Path):
     """`nbgrader autograde` (kernel, not the kernel-free grader) on every retake form: the expert earns every
     automatic point, a learner who answers nothing earns none, and no cell but a hidden test fails."""
-    from learners import answers_json as write
+    from support.learners import answers_json as write
 
     course = Course(tmp_path)
     retakes = [form for module in COURSE.modules for form in module.retakes()]

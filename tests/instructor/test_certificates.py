@@ -16,9 +16,9 @@ import stat
 from pathlib import Path
 
 import pytest
-from instructor_course import PROVIDER, make_course
 from jwcrypto import jwk, jws
 from pypdf import PdfReader
+from support.instructor_course import PROVIDER, make_course
 
 from empathy_ce import cli
 from empathy_ce import course as course_model
@@ -291,7 +291,7 @@ def test_drafts_carry_a_different_id_and_are_never_registered_or_published(tmp_p
 def test_home_page_shows_the_new_provider_fields_unset_until_set(tmp_path: Path):
     import shutil
 
-    from conftest import ROOT
+    from support import ROOT
 
     from empathy_ce import front_matter
 
@@ -333,7 +333,7 @@ def test_an_interrupted_write_leaves_the_register_whole(keyed: Path, monkeypatch
 def test_the_key_stays_out_of_git_and_the_published_files_do_not():
     import subprocess
 
-    from conftest import ROOT
+    from support import ROOT
 
     def ignored(path: str) -> bool:
         return subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=ROOT).returncode == 0

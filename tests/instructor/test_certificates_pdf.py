@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 import zxingcpp
-from instructor_course import PROVIDER, make_course
 from PIL import Image
 from pypdf import PdfReader
+from support.instructor_course import PROVIDER, make_course
 
 from empathy_ce import course as course_model
 from empathy_ce.instructor import analysis, certificates

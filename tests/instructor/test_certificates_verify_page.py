@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from browser import Visit, axe_violations, browser_fixture, missing, serve_fixture  # noqa: F401 (fixtures)
-from conftest import ROOT, SHOTS
-from instructor_course import PROVIDER, make_course
+from support import ROOT, SHOTS
+from support.browser import Visit, axe_violations, missing
+from support.instructor_course import PROVIDER, make_course
 
 from empathy_ce import course as course_model
 from empathy_ce.instructor import analysis, certificates

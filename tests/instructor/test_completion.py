@@ -22,9 +22,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from instructor_course import PROVIDER, as_learner, make_course
 from nbgrader.api import Gradebook
 from pypdf import PdfReader
+from support.instructor_course import PROVIDER, as_learner, make_course
 
 from empathy_ce import cells, cli
 from empathy_ce import course as course_model

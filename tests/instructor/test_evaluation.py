@@ -9,9 +9,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
-from instructor_course import make_course
 from nbgrader.coursedir import CourseDirectory
+from support import ROOT
+from support.instructor_course import make_course
 
 from empathy_ce import cells
 from empathy_ce import course as course_model

@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
-from conftest import SHOTS as ALL_SHOTS
-from instructor_course import make_course
 from nbgrader.coursedir import CourseDirectory
+from support import ROOT
+from support import SHOTS as ALL_SHOTS
+from support.instructor_course import make_course
 
 from empathy_ce import cells
 from empathy_ce import course as course_model

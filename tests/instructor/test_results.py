@@ -14,13 +14,13 @@ import json
 import shutil
 from pathlib import Path
 
-import golden
 import pytest
-from conftest import Course
-from hardening import tried
-from instructor_course import PROVIDER
-from learners import answers_json
 from nbgrader.api import Gradebook
+from support import golden
+from support.course import Course
+from support.hardening import tried
+from support.instructor_course import PROVIDER
+from support.learners import answers_json
 
 from empathy_ce import cli
 from empathy_ce.instructor import release, report, results

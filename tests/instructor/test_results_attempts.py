@@ -24,9 +24,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from instructor_course import CHROMIUM, COURSE_ID, PROVIDER, make_course, screenshot
-from learners import answers_json
 from nbgrader.api import Gradebook
+from support.instructor_course import CHROMIUM, COURSE_ID, PROVIDER, make_course, screenshot
+from support.learners import answers_json
 
 from empathy_ce import cells, cli
 from empathy_ce import course as course_model

@@ -40,7 +40,7 @@ def test_an_attestation_carries_no_points():
 def test_every_post_test_ends_with_the_attestation_cells_the_helper_makes():
     """`notebook_cells` is how a new post-test (another form) gets its attestation: the same cells as these."""
     import nbformat
-    from conftest import ROOT
+    from support import ROOT
 
     from empathy_ce import course as course_model
     from empathy_ce.kinds.attestation import notebook_cells

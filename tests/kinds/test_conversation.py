@@ -17,8 +17,8 @@ from typing import Any
 import nbformat
 import pytest
 import yaml
-from conftest import ROOT
 from nbclient import NotebookClient
+from support import ROOT
 
 from empathy_ce import authoring, cells, kinds
 from empathy_ce.conversation import path as paths

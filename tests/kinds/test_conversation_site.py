@@ -9,8 +9,8 @@ from typing import Any
 
 import nbformat
 import pytest
-from browser import Visit, axe_violations, browser_fixture, serve_fixture  # noqa: F401 (fixtures)
-from conftest import ROOT
+from support import ROOT
+from support.browser import Visit, axe_violations
 
 from empathy_ce import cells
 from empathy_ce.site import postrender

@@ -15,9 +15,9 @@ from typing import Any
 
 import nbformat
 import pytest
-from browser import Visit, browser_fixture, serve_fixture  # noqa: F401 (fixtures)
-from conftest import ROOT, SHOTS
 from nbclient import NotebookClient
+from support import ROOT, SHOTS
+from support.browser import Visit
 
 from empathy_ce import authoring, kinds
 from empathy_ce.grading import evaluation, kernel_free

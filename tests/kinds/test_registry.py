@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from support import ROOT
 
 from empathy_ce import authoring, kinds
 from empathy_ce.item_html import static_html
