@@ -15,10 +15,15 @@ from support.instructor_course import make_course
 
 from empathy_ce import cells
 from empathy_ce import course as course_model
-from empathy_ce.instructor import analysis, completion, evaluation, time_on_task
+from empathy_ce.instructor import analysis, completion, evaluation, report, time_on_task
 from empathy_ce.instructor.results import Learner, ModuleResult, Results
 
 START = dt.datetime(2026, 5, 4, 9, 0, tzinfo=dt.UTC)
+
+
+def rendered(template: str, macro: str, data: object) -> str:
+    """A report section as the report page has it: its partial (templates/) rendered from the module's data."""
+    return str(getattr(report._environment().get_template(template).module, macro)(data))
 
 
 def write(path: Path, items: dict) -> None:
@@ -58,14 +63,14 @@ def test_summaries_are_hidden_under_five_learners_and_never_name_anyone(root: Pa
         evaluate(root, learner, 2 + number % 3, f"Comment from person {number}.")
     four = evaluation.summarise(results(root, ids))
     assert four.submitted == 4 and four.hidden
-    page = evaluation.section_html(four)
+    page = rendered("evaluation.html.j2", "evaluation_section", evaluation.section(four))
     assert "Summaries are shown once at least 5" in page and "Comment from" not in page and "<table" not in page
     assert evaluation.rows(four)[1] == []
 
     evaluate(root, ids[4], 5, "Comment from person 4.")
     five = evaluation.summarise(results(root, ids))
     assert five.submitted == 5 and not five.hidden
-    page = evaluation.section_html(five)
+    page = rendered("evaluation.html.j2", "evaluation_section", evaluation.section(five))
     _, rows = evaluation.rows(five)
     for learner in ids:  # no learner id, and no name, anywhere in the summary
         assert learner not in page and learner.title() not in page and learner not in json.dumps(rows)
@@ -78,6 +83,22 @@ def test_summaries_are_hidden_under_five_learners_and_never_name_anyone(root: Pa
     assert [listed.index(c) for c in comments] == sorted(listed.index(c) for c in comments)  # alphabetical
     assert page.count('<img src="data:image/png;base64,') == 2  # the scale chart and the minutes histogram
     assert "median 300" in page and "300 declared" in page  # 5 contact hours
+
+
+def test_learner_text_is_escaped_by_the_template_and_no_report_module_builds_html_by_hand(root: Path):
+    """Issue 12: the report's markup is in Jinja2 templates with autoescape; instructor modules return data only."""
+    ids = [f"learner{n}" for n in range(5)]
+    for learner in ids:
+        evaluate(root, learner, 3, "<script>alert(1)</script> & <b>bold</b>")
+    page = rendered("evaluation.html.j2", "evaluation_section", evaluation.section(evaluation.summarise(
+        results(root, ids))))
+    assert "<script>" not in page and "<b>" not in page
+    texts = [q for q in evaluation.summarise(results(root, ids)).questions if q.response == "text"]
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;") == 5 * len(texts) > 0
+    package = Path(evaluation.__file__).parent
+    by_hand = [p.name for p in sorted(package.glob("*.py"))
+               if "html.escape" in p.read_text() or "import html\n" in p.read_text()]
+    assert by_hand == []
 
 
 def test_a_broken_evaluation_file_is_named_and_counts_as_missing_the_rest_is_summarised(root: Path):
@@ -114,7 +135,7 @@ def test_time_on_task_is_first_to_last_answer_and_flags_under_a_quarter_of_the_h
     _, rows = time_on_task.rows(found)
     assert [r[0] for r in rows] == ["quick", "steady"] and rows[0][-1] == time_on_task.SHORT and rows[1][-1] == ""
     assert [t.learner for t in time_on_task.flagged(found)] == ["quick"]
-    page = time_on_task.section_html(found)
+    page = rendered("time_on_task.html.j2", "time_on_task_section", time_on_task.section(found))
     assert page.index("quick") < page.index("steady") and "1 post-test answered in under a quarter" in page
 
 
@@ -129,7 +150,25 @@ def test_the_course_evaluation_rates_every_objective_and_every_post_test_asks_fo
     for spec, meta in cells.notebook_items(completion.evaluation_notebook(course)):
         assert not meta.get("grade") and meta.get("locked"), spec["id"]  # never graded
     assert ident not in {"trust", "checkpoints"} and (ROOT / "exercises" / ident).is_dir()
+    forms = [form for module in course.modules for form in module.forms]
+    assert len(forms) > len(course.modules)  # the retake forms (form B) are checked too
+    for form in forms:
+        found = [(s, m) for s, m in cells.notebook_items(course.form_source(form)) if s["kind"] == "attestation"]
+        assert len(found) == 1 and not found[0][1].get("grade"), form.assignment
+        released = [s for s, _ in cells.notebook_items(course.form_release(form)) if s["kind"] == "attestation"]
+        assert released == [found[0][0]], form.assignment
+
+
+def test_every_form_b_post_test_has_the_attestation_cells_the_helper_makes_before_its_closing_note():
+    import nbformat
+
+    from empathy_ce.kinds.attestation import notebook_cells
+
+    course = course_model.load(ROOT)
     for module in course.modules:
-        found = [(s, m) for s, m in cells.notebook_items(course.source(module, module.posttest))
-                 if s["kind"] == "attestation"]
-        assert len(found) == 1 and not found[0][1].get("grade"), module.id
+        for form in module.retakes():
+            nb = nbformat.read(course.form_source(form), as_version=4)
+            intro, cell = notebook_cells(f"{module.id}.post{form.name.lower()}.attestation")
+            assert [c.source for c in nb.cells[-3:-1]] == [intro.source, cell.source], form.assignment
+            assert dict(nb.cells[-2].metadata) == dict(cell.metadata), form.assignment
+            assert nb.cells[-1].source.startswith("## End of post-test"), form.assignment

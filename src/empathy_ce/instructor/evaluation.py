@@ -8,11 +8,12 @@ comments, listed without learner ids, in alphabetical order (not in learner orde
 MIN_GROUP learners have submitted a readable evaluation, no summary is shown (a small group's answers could be
 traced to a person). An evaluation answer file that cannot be read is named (learner and file: the instructor
 must act on it) and counts as missing; everyone else's answers are summarised.
+
+This module returns data only (``section``); templates/evaluation.html.j2 renders it into the report page.
 """
 
 from __future__ import annotations
 
-import html
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import cells, items
 from . import completion
-from .report_figures import _figure_html, _png
+from .report_figures import Figure, _png
 
 if TYPE_CHECKING:
     from .results import Results
@@ -117,14 +118,14 @@ def rows(summary: Summary) -> tuple[list[str], list[list[Any]]]:
     return header, found
 
 
-def scale_figure(summary: Summary) -> str:
+def scale_figure(summary: Summary) -> Figure | None:
     """Stacked horizontal bars: for each scale question, the share of learners at each point, with its mean."""
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure as Plot
 
     scaled = [q for q in summary.of("scale") if q.n]
     if not scaled:
-        return ""
-    fig = Figure(figsize=(8, 0.32 * len(scaled) + 1.4))
+        return None
+    fig = Plot(figsize=(8, 0.32 * len(scaled) + 1.4))
     ax = fig.subplots()
     names = [q.item_id.rsplit(".", 1)[-1] for q in scaled][::-1]
     points = [p for p, _, _ in scaled[0].counts()]
@@ -143,16 +144,16 @@ def scale_figure(summary: Summary) -> str:
     alt = ("Stacked bar chart, one bar per evaluation question on a scale, showing the share of learners at each "
            "point: " + "; ".join(f"{q.item_id.rsplit('.', 1)[-1]} mean {q.mean:.1f} of {q.n} learners ("
                                  + ", ".join(f"{p}: {c}" for p, _, c in q.counts()) + ")" for q in scaled) + ".")
-    return _figure_html(_png(fig), alt, "Course evaluation: answers on each scale question (1 lowest, 5 highest).")
+    return Figure(_png(fig), alt, "Course evaluation: answers on each scale question (1 lowest, 5 highest).")
 
 
-def minutes_figure(summary: Summary, minutes: list[int]) -> str:
-    from matplotlib.figure import Figure
+def minutes_figure(summary: Summary, minutes: list[int]) -> Figure | None:
+    from matplotlib.figure import Figure as Plot
     from matplotlib.ticker import MaxNLocator
 
     if not minutes:
-        return ""
-    fig = Figure(figsize=(5.5, 2.8))
+        return None
+    fig = Plot(figsize=(5.5, 2.8))
     ax = fig.subplots()
     ax.hist(minutes, bins=min(10, max(3, len(set(minutes)))), color="#4c78a8", edgecolor="white")
     ax.axvline(summary.declared_minutes, color="#b2182b", linestyle="--", linewidth=1.5)
@@ -162,42 +163,52 @@ def minutes_figure(summary: Summary, minutes: list[int]) -> str:
     alt = (f"Histogram of the minutes {len(minutes)} learners say the course took, median "
            f"{statistics.median(minutes):.0f}, against the declared {summary.declared_minutes:.0f} minutes "
            "(dashed line).")
-    return _figure_html(_png(fig), alt, f"Time the course took, as learners estimate it (dashed line: declared "
-                        f"{summary.declared_minutes / 60:g} contact hours).")
+    return Figure(_png(fig), alt, f"Time the course took, as learners estimate it (dashed line: declared "
+                  f"{summary.declared_minutes / 60:g} contact hours).")
 
 
-def section_html(summary: Summary) -> str:
-    """The report's evaluation section body (trusted HTML; every text from the course or a learner escaped)."""
-    parts = [f"<p>{summary.submitted} learners submitted a readable course evaluation.</p>"]
-    if summary.problems:
-        parts.append("<p><strong>Evaluation files that could not be read</strong> (each counts as not submitted; "
-                     "ask the learner to submit again):</p><ul>"
-                     + "".join(f"<li>{html.escape(p)}</li>" for p in summary.problems) + "</ul>")
+@dataclass(frozen=True)
+class ScaleRow:
+    question: str  # the item id's last part (e.g. trust-1)
+    answered: int
+    mean: str  # two decimals, or empty
+    distribution: str  # "1: 0, 2: 2, ..."
+
+
+@dataclass(frozen=True)
+class Minutes:
+    median: float
+    low: int
+    high: int
+    declared: float  # minutes
+    figure: Figure | None
+
+
+@dataclass(frozen=True)
+class Section:
+    """The report's evaluation section, as data for templates/evaluation.html.j2 (which escapes every text)."""
+
+    submitted: int
+    problems: list[str]
+    hidden: bool
+    min_group: int
+    scale: list[ScaleRow] = field(default_factory=list)
+    scale_figure: Figure | None = None
+    choices: list[tuple[str, list[tuple[str, int]], int]] = field(default_factory=list)  # prompt, counts, answered
+    minutes: Minutes | None = None
+    comments: list[tuple[str, list[str]]] = field(default_factory=list)  # prompt, texts in alphabetical order
+
+
+def section(summary: Summary) -> Section:
+    """What the report shows of the evaluation: counts, means, figures and comments (none while hidden)."""
     if summary.hidden:
-        parts.append(f"<p>Summaries are shown once at least {MIN_GROUP} learners have submitted the evaluation, so "
-                     "that no answer can be traced to a person.</p>")
-        return "".join(parts)
-    table = ["<table><caption>Scale questions (1 lowest, 5 highest)</caption><thead><tr><th scope=\"col\">question"
-             "</th><th scope=\"col\">answered</th><th scope=\"col\">mean</th><th scope=\"col\">distribution</th>"
-             "</tr></thead><tbody>"]
-    for q in summary.of("scale"):
-        counts = ", ".join(f"{p}: {c}" for p, _, c in q.counts())
-        mean = "" if q.mean is None else f"{q.mean:.2f}"
-        table.append(f'<tr><th scope="row">{html.escape(q.item_id.rsplit(".", 1)[-1])}</th><td class="num">{q.n}'
-                     f'</td><td class="num">{mean}</td><td>{counts}</td></tr>')
-    table.append("</tbody></table>")
-    parts += ["".join(table), scale_figure(summary)]
-    for q in summary.of("choice"):
-        counts = "; ".join(f"{html.escape(label)}: {c}" for _, label, c in q.counts())
-        parts.append(f"<p><strong>{html.escape(q.prompt)}</strong> {counts} (of {q.n}).</p>")
-    minutes = [v for q in summary.of("number") for v in q.values]
-    if minutes:
-        parts.append(f"<p>Minutes the course took, as learners estimate it: median {statistics.median(minutes):.0f}, "
-                     f"range {min(minutes)} to {max(minutes)}, against {summary.declared_minutes:.0f} declared "
-                     f"({summary.declared_minutes / 60:g} contact hours).</p>")
-        parts.append(minutes_figure(summary, minutes))
-    for q in summary.of("text"):
-        texts = sorted(v.strip() for v in q.values)
-        listed = "".join(f'<li style="white-space: pre-wrap">{html.escape(t)}</li>' for t in texts)
-        parts.append(f"<h3>{html.escape(q.prompt)}</h3>" + (f"<ul>{listed}</ul>" if texts else "<p>None.</p>"))
-    return "".join(parts)
+        return Section(summary.submitted, summary.problems, True, MIN_GROUP)
+    scale = [ScaleRow(q.item_id.rsplit(".", 1)[-1], q.n, "" if q.mean is None else f"{q.mean:.2f}",
+                      ", ".join(f"{p}: {c}" for p, _, c in q.counts())) for q in summary.of("scale")]
+    choices = [(q.prompt, [(label, c) for _, label, c in q.counts()], q.n) for q in summary.of("choice")]
+    values = [v for q in summary.of("number") for v in q.values]
+    minutes = Minutes(statistics.median(values), min(values), max(values), summary.declared_minutes,
+                      minutes_figure(summary, values)) if values else None
+    comments = [(q.prompt, sorted(v.strip() for v in q.values)) for q in summary.of("text")]
+    return Section(summary.submitted, summary.problems, False, MIN_GROUP, scale, scale_figure(summary), choices,
+                   minutes, comments)

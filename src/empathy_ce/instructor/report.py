@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup
-
 from .. import kinds
 from ..items import InvalidAnswer, check_value
 from ..widget import markdown
@@ -176,8 +174,7 @@ def render(report: Report, generated: dt.datetime) -> str:
         item_sections=[_item_section(report, module) for module in course.modules],
         held=[lr for lr in results.learners if lr.reasons and all(
             r.status == analysis.PASS for r in lr.modules.values())],
-        evaluation=Markup(evaluation.section_html(evaluation.summarise(results))),
-        time_on_task=Markup(time_on_task.section_html(results)))
+        evaluation=evaluation.section(evaluation.summarise(results)), time_on_task=time_on_task.section(results))
 
 
 def write(report: Report, folder: Path, generated: dt.datetime | None = None) -> list[Path]:

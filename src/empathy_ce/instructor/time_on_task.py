@@ -4,11 +4,13 @@ The span is from the first to the last answer saved in the learner's collected p
 records when each item was first and last answered: timestamps only), beside the minutes the learner attested.
 A span under a quarter of the module's declared contact hours is flagged as implausibly short (see
 completion.SHORT_SHARE); the flag asks the instructor to look, it changes no grade or certificate.
+
+This module returns data only (``rows``, ``section``); templates/time_on_task.html.j2 renders the report section.
 """
 
 from __future__ import annotations
 
-import html
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import completion
@@ -49,34 +51,17 @@ def _when(text: str) -> str:
     return text[:16].replace("T", " ") + " UTC" if text else ""
 
 
-def _table(caption: str, header: list[str], body: list[list[Any]]) -> str:
-    head = "".join(f'<th scope="col">{html.escape(h.replace("_", " "))}</th>' for h in header)
-    lines = []
-    for r in body:
-        cells = [f'<th scope="row">{html.escape(str(r[0]))}</th>', f"<td>{html.escape(str(r[1]))}</td>"]
-        cells += [f'<td style="white-space: nowrap">{html.escape(_when(str(v)))}</td>' for v in r[2:4]]
-        cells += [f'<td class="num">{html.escape(str(v))}</td>' for v in r[4:7]]
-        cells.append(f'<td class="flag">{html.escape(r[7])}</td>' if r[7] else "<td></td>")
-        lines.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<div class="wide"><table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(lines)}</tbody></table></div>")
+@dataclass(frozen=True)
+class Section:
+    """The report's time-on-task section, as data for templates/time_on_task.html.j2 (which escapes every text):
+    the flagged post-tests, and every learner's time on task, one click away."""
+
+    header: list[str]  # time_on_task.csv's columns, for reading
+    rows: list[list[str]]  # every learner and module, times as "YYYY-MM-DD HH:MM UTC"
+    short: list[list[str]]  # the rows flagged implausibly short
 
 
-def section_html(results: Results) -> str:
-    """The flagged post-tests in a table, every learner's time on task one click away, as trusted HTML."""
+def section(results: Results) -> Section:
     header, body = rows(results)
-    if not body:
-        return "<p>No post-test answers collected yet.</p>"
-    short = [r for r in body if r[-1] == SHORT]
-    parts = []
-    if short:
-        parts.append(f"<p>{len(short)} post-test{'' if len(short) == 1 else 's'} answered in under a quarter of the "
-                     "module's declared hours (first to last saved answer):</p>")
-        parts.append(_table("Implausibly short completions", header, short))
-    else:
-        parts.append("<p>No post-test was answered implausibly fast.</p>")
-    parts.append(f"<details><summary>Time on task of every learner and module ({len(body)} rows; "
-                 "time_on_task.csv)</summary>"
-                 + _table("First to last saved answer of each post-test, and the minutes attested", header, body)
-                 + "</details>")
-    return "".join(parts)
+    shown = [[str(r[0]), str(r[1]), _when(str(r[2])), _when(str(r[3])), *(str(v) for v in r[4:])] for r in body]
+    return Section([h.replace("_", " ") for h in header], shown, [r for r in shown if r[-1] == SHORT])

@@ -1,0 +1,5 @@
+"""`python -m empathy_ce.cli`: the same as the `empathy-ce` command."""
+
+from . import main
+
+raise SystemExit(main())
