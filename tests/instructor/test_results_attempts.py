@@ -25,7 +25,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
-from support.instructor_course import CHROMIUM, COURSE_ID, PROVIDER, make_course, screenshot
+from support.browser import CHROMIUM
+from support.instructor_course import COURSE_ID, PROVIDER, make_course, screenshot
 from support.learners import answers_json
 
 from empathy_ce import cells, cli
