@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import random
 import re
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from support.browser import CHROMIUM
 from support.instructor_course import COURSE_ID, PROVIDER, make_course, screenshot
 from support.learners import answers_json
 
-from empathy_ce import cells, cli
+from empathy_ce import cells, cli, kinds
 from empathy_ce import course as course_model
 from empathy_ce.instructor import configuration
 from empathy_ce.instructor.certificates import badge
@@ -52,28 +53,16 @@ def items(course: course_model.Course, form: course_model.Form) -> list[tuple[di
     return found
 
 
-def wrong(spec: dict, key: object) -> object:
-    """An answer worth no points."""
-    options = [o["key"] for o in spec.get("options", [])]
-    if spec["kind"] == "single":
-        return next(k for k in options if k != key)
-    if spec["kind"] == "multiple":
-        return [k for k in options if k not in key]
-    if spec["kind"] == "rating":
-        low, high = spec["scale"]["min"], spec["scale"]["max"]
-        return low if key - low > high - key else high
-    if spec["kind"] == "ordering":
-        return list(reversed(key))
-    return float(key) + 1000
-
-
 def answers(course: course_model.Course, form: course_model.Form, right: bool) -> dict[str, object]:
     found: dict[str, object] = {}
     for spec, key in items(course, form):
         if spec["kind"] == "attestation":  # not graded; a certificate needs it (issue 11, the completion part)
             found[spec["id"]] = {"attested": True, "name": "A Learner", "minutes": 80}
-        else:
-            found[spec["id"]] = (key if key is not None else "A reflection.") if right else wrong(spec, key)
+        elif kinds.get(spec["kind"]).manual:
+            found[spec["id"]] = "A reflection."
+        else:  # each kind's own sample answers (a conversation's key is not an answer)
+            found[spec["id"]] = kinds.get(spec["kind"]).samples(spec, key, random.Random(0))[
+                "right" if right else "wrong"][0]
     return found
 
 
