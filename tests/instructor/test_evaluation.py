@@ -129,7 +129,25 @@ def test_the_course_evaluation_rates_every_objective_and_every_post_test_asks_fo
     for spec, meta in cells.notebook_items(completion.evaluation_notebook(course)):
         assert not meta.get("grade") and meta.get("locked"), spec["id"]  # never graded
     assert ident not in {"trust", "checkpoints"} and (ROOT / "exercises" / ident).is_dir()
+    forms = [form for module in course.modules for form in module.forms]
+    assert len(forms) > len(course.modules)  # the retake forms (form B) are checked too
+    for form in forms:
+        found = [(s, m) for s, m in cells.notebook_items(course.form_source(form)) if s["kind"] == "attestation"]
+        assert len(found) == 1 and not found[0][1].get("grade"), form.assignment
+        released = [s for s, _ in cells.notebook_items(course.form_release(form)) if s["kind"] == "attestation"]
+        assert released == [found[0][0]], form.assignment
+
+
+def test_every_form_b_post_test_has_the_attestation_cells_the_helper_makes_before_its_closing_note():
+    import nbformat
+
+    from empathy_ce.kinds.attestation import notebook_cells
+
+    course = course_model.load(ROOT)
     for module in course.modules:
-        found = [(s, m) for s, m in cells.notebook_items(course.source(module, module.posttest))
-                 if s["kind"] == "attestation"]
-        assert len(found) == 1 and not found[0][1].get("grade"), module.id
+        for form in module.retakes():
+            nb = nbformat.read(course.form_source(form), as_version=4)
+            intro, cell = notebook_cells(f"{module.id}.post{form.name.lower()}.attestation")
+            assert [c.source for c in nb.cells[-3:-1]] == [intro.source, cell.source], form.assignment
+            assert dict(nb.cells[-2].metadata) == dict(cell.metadata), form.assignment
+            assert nb.cells[-1].source.startswith("## End of post-test"), form.assignment
