@@ -36,11 +36,11 @@ PLUGIN = "empathy_ce.grading.retake_exchange."
 
 
 def items(form: course_model.Form) -> list[tuple[dict, object, dict]]:
-    """(spec, key, nbgrader metadata) of every item of a form's source notebook."""
+    """(spec, key, nbgrader metadata) of every graded item of a form's source notebook (not the attestation)."""
     found = []
     for cell in nbformat.read(COURSE.form_source(form), as_version=4).cells:
         spec = cells.item_spec(cell.source) if cell.cell_type == "code" else None
-        if spec:
+        if spec and cell.metadata.get("nbgrader", {}).get("grade"):
             found.append((spec, cells.keys(cell.source).get(spec["id"]), dict(cell.metadata["nbgrader"]), cell.source))
     return found
 
