@@ -86,6 +86,8 @@ def plan(learner: str, module: course_model.Module) -> dict[str, object]:
             values[spec["id"]] = {"attested": True, "name": learner.title(), "minutes": 80}
         elif spec["kind"] == "text":
             values[spec["id"]] = REFLECTION
+        elif spec["kind"] == "conversation":  # the expert path through the script; its written turn is not scored
+            values[spec["id"]] = {"path": list(key["expert_path"]), "written": REFLECTION}
         elif to_miss and spec["points"] == 1:
             values[spec["id"]], to_miss = wrong(spec, key), to_miss - 1
         else:
