@@ -71,7 +71,7 @@ TEMPLATE = """\
 ### How the contact hours were set
 
 ::: {#fm-contact-hours .front-matter-field}
-The course declares **{{ "%.1f"|format(declared) }} contact hours**. They were checked against the material
+The course declares **{{ "%g"|format(declared) }} contact hours**. They were checked against the material
 itself by a script that the course's tests run (`python -m empathy_ce.contact_hours`): it counts the words a
 learner reads on the module pages and in the notebooks' text and items ({{ "{:,}".format(words) }} words), at a
 reading rate of {{ rate|int }} words a minute, and adds an estimated time for answering each of the {{ items }}

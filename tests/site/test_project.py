@@ -229,7 +229,7 @@ def test_every_page_python_code_runs_in_a_fresh_kernel():
 @pytest.mark.slow  # real kernels (the page's code)
 def test_home_page_states_hours_objectives_assessment_certificates_and_scope():
     text = (ROOT / "course" / "index.qmd").read_text("utf-8") + page_outputs(ROOT / "course" / "index.qmd")
-    assert f"{COURSE.contact_hours:g}" == "5" and "5 contact hours" in text
+    assert f"{COURSE.contact_hours:g}" == "5.25" and "5.25 contact hours" in text
     assert "75%" in text and COURSE.raw["audience"] in text
     for module in COURSE.modules:
         assert module.title in text

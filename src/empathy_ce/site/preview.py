@@ -20,7 +20,7 @@ SHOWN_FIELDS = ("id", "kind", "mode", "objective", "points", "context", "prompt"
 
 
 def _hours(value: float) -> str:
-    return f"{value:.1f}"
+    return f"{value:g}"  # 1.25 and 5.25 in full (".1f" printed them as 1.2 and 5.2)
 
 
 def _points(value: float) -> str:
