@@ -29,12 +29,12 @@ from nbgrader.converters import Autograde
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import temp_attrs
 from support import BIN, golden
+from support.cli import run
 from support.course import Course
 from support.hardening import tried
 from support.instructor_course import as_learner
 from support.learners import answers_json
 
-from empathy_ce import cli
 from empathy_ce.instructor import configuration, grade, release
 
 pytestmark = [pytest.mark.slow, pytest.mark.hardening]
@@ -110,11 +110,6 @@ def submit(root: Path, learner: str, values: dict | None = None, *, text: str | 
         path.write_text(text, encoding="utf-8")
     return folder
 
-
-def run(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int, str, str]:
-    code = cli.main(["--root", str(root), *args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def grades(root: Path) -> dict[tuple[str, str], tuple]:

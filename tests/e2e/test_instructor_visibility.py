@@ -27,6 +27,7 @@ import pytest
 from nbgrader.api import Gradebook
 from nbgrader.utils import parse_utc
 from support import golden
+from support.cli import run
 from support.course import Course
 from support.instructor_course import PROVIDER, as_learner, report_fits_a_laptop, screenshot
 from support.learners import answers_json
@@ -95,11 +96,6 @@ def own_exchange_and_gradebook(monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     monkeypatch.delenv("EMPATHY_CE_DB_URL", raising=False)
     yield
 
-
-def run(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int, str, str]:
-    code = cli.main(["--root", str(root), *args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def submits(root: Path, learner: str, module: str, values: dict | None, *, notebook_text: str | None = None,

@@ -23,10 +23,11 @@ import yaml
 from nbgrader.api import Gradebook
 from pypdf import PdfReader
 from support import ROOT
+from support.cli import run
 from support.instructor_course import PROVIDER, as_learner, make_course, postgres_database, report_fits_a_laptop
 from support.learners import answers_json, coding_solutions, write_code_answers
 
-from empathy_ce import cells, cli
+from empathy_ce import cells
 from empathy_ce import course as course_model
 
 pytestmark = pytest.mark.slow
@@ -99,11 +100,6 @@ def solve_data_notebook(path: Path) -> None:
     """bo completes the optional coding path with the instructor's solution."""
     write_code_answers(path, coding_solutions(COURSE.source(COURSE.modules[1], "outcomes_data")))
 
-
-def run(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int, str, str]:
-    code = cli.main(["--root", str(root), *args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def read_csv(path: Path) -> dict[str, dict[str, str]]:

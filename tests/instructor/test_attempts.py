@@ -23,18 +23,19 @@ import yaml
 from nbgrader.api import Gradebook
 from support import ROOT
 from support.browser import CHROMIUM
+from support.cli import RETAKE_PLUGIN, learner_step, run
 from support.course import Course
 from support.instructor_course import COURSE_ID, PROVIDER, make_course, screenshot
 from support.learners import answers_json
 
-from empathy_ce import cells, cli
+from empathy_ce import cells
 from empathy_ce import course as course_model
 from empathy_ce.instructor import attempts
 
 COURSE = course_model.load(ROOT)
 M1 = COURSE.modules[0]
 FORM_A, FORM_B = M1.forms[0], M1.forms[1]
-PLUGIN = "empathy_ce.grading.retake_exchange."
+PLUGIN = RETAKE_PLUGIN
 
 
 def items(form: course_model.Form) -> list[tuple[dict, object, dict]]:
@@ -188,37 +189,6 @@ def test_latest_rule_and_a_retake_beyond_a_limit_of_one(unit_course: Path):
 
 # --- end to end through nbgrader's exchange with the retake plug-in ---------------------------------------------
 
-def learner_step(step: str, exchange: Path, home: Path, learner: str, assignment: str):
-    """nbgrader fetch, submit or list in-process, as a learner whose nbgrader config names the course's plug-in."""
-    from contextlib import chdir as working_directory
-
-    from nbgrader.auth import Authenticator
-    from nbgrader.coursedir import CourseDirectory
-    from nbgrader.exchange import ExchangeFactory
-    from traitlets.config import Config
-
-    c = Config()
-    c.CourseDirectory.course_id = COURSE_ID
-    c.Exchange.root = str(exchange)
-    c.Exchange.path_includes_course = True
-    for name, cls in (("fetch_assignment", "PersonalFetchAssignment"), ("submit", "PersonalSubmit"),
-                      ("list", "PersonalList")):
-        setattr(c.ExchangeFactory, name, PLUGIN + cls)
-    home.mkdir(parents=True, exist_ok=True)
-    with working_directory(home):
-        coursedir = CourseDirectory(config=c, root=str(home))
-        coursedir.assignment_id = assignment
-        coursedir.student_id = learner
-        factory = ExchangeFactory(config=c)
-        cls = {"fetch": factory.FetchAssignment, "submit": factory.Submit, "list": factory.List}[step]
-        app = cls(coursedir=coursedir, authenticator=Authenticator(config=c), config=c)
-        return app.start()
-
-
-def run(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int, str, str]:
-    code = cli.main(["--root", str(root), *args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.mark.slow

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from jwcrypto import jwk, jws
 from pypdf import PdfReader
+from support.cli import run
 from support.instructor_course import PROVIDER, make_course
 
-from empathy_ce import cli
 from empathy_ce import course as course_model
 from empathy_ce.instructor import analysis, certificates
 from empathy_ce.instructor.certificates import badge, publish
@@ -46,11 +46,6 @@ def results(root: Path, learners: dict[str, tuple[str, str, str, dt.datetime]]) 
         made.append(Learner(learner_id, first, last, f"{learner_id}@example.org", modules, status=status))
     return Results(course=course, coursedir=None, items={}, learners=made)  # type: ignore[arg-type]
 
-
-def run(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int, str, str]:
-    code = cli.main(["--root", str(root), *args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -24,9 +24,10 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 from pypdf import PdfReader
+from support.cli import run
 from support.instructor_course import PROVIDER, as_learner, make_course
 
-from empathy_ce import cells, cli
+from empathy_ce import cells
 from empathy_ce import course as course_model
 from empathy_ce.instructor import completion
 
@@ -81,11 +82,6 @@ def submit(root: Path, learner: str, assignment: str, answers: str) -> None:
     (folder / "answers.json").write_text(answers)
     as_learner("submit", root / "exchange", home, learner, assignment)
 
-
-def run(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int, str, str]:
-    code = cli.main(["--root", str(root), *args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def read_csv(path: Path) -> dict[str, dict[str, str]]:

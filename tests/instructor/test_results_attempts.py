@@ -27,17 +27,17 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 from support.browser import CHROMIUM
+from support.cli import learner_step, run
 from support.instructor_course import COURSE_ID, PROVIDER, make_course, screenshot
 from support.learners import answers_json
 
-from empathy_ce import cells, cli, kinds
+from empathy_ce import cells, kinds
 from empathy_ce import course as course_model
 from empathy_ce.instructor import configuration
 from empathy_ce.instructor.certificates import badge
 
 pytestmark = pytest.mark.slow
 
-PLUGIN = "empathy_ce.grading.retake_exchange."
 LIMIT = 2  # PROVIDER["posttest_attempts"]: "Two attempts ..."
 # learner -> the m1-trust attempts in order: (form name, all answers right?)
 M1_PLAN = {"ana": [("A", True)], "ben": [("A", False), ("B", True)], "cat": [("A", False), ("B", False)],
@@ -66,37 +66,6 @@ def answers(course: course_model.Course, form: course_model.Form, right: bool) -
     return found
 
 
-def learner_step(step: str, exchange: Path, home: Path, learner: str, assignment: str):
-    """nbgrader fetch or submit in-process, as a learner whose nbgrader config names the course's plug-in."""
-    from contextlib import chdir as working_directory
-
-    from nbgrader.auth import Authenticator
-    from nbgrader.coursedir import CourseDirectory
-    from nbgrader.exchange import ExchangeFactory
-    from traitlets.config import Config
-
-    c = Config()
-    c.CourseDirectory.course_id = COURSE_ID
-    c.Exchange.root = str(exchange)
-    c.Exchange.path_includes_course = True
-    for name, cls in (("fetch_assignment", "PersonalFetchAssignment"), ("submit", "PersonalSubmit"),
-                      ("list", "PersonalList")):
-        setattr(c.ExchangeFactory, name, PLUGIN + cls)
-    home.mkdir(parents=True, exist_ok=True)
-    with working_directory(home):
-        coursedir = CourseDirectory(config=c, root=str(home))
-        coursedir.assignment_id = assignment
-        coursedir.student_id = learner
-        factory = ExchangeFactory(config=c)
-        cls = {"fetch": factory.FetchAssignment, "submit": factory.Submit, "list": factory.List}[step]
-        app = cls(coursedir=coursedir, authenticator=Authenticator(config=c), config=c)
-        return app.start()
-
-
-def run(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int, str, str]:
-    code = cli.main(["--root", str(root), *args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def read_csv(path: Path) -> dict[str, dict[str, str]]:
