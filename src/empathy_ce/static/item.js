@@ -211,10 +211,38 @@ function draw(model, el, initial, hidden) {
   };
 
   const body = h("div", { class: "ece-body" });
+
+  // Radio buttons saved at once (single choice, rating); in practice the verdict waits until the learner checks
+  // (arrow keys only browse the options), then explain(value) shows it.
+  function radios(list, explain) {
+    const { group, inputs, selected } = choiceGroup(spec, uid, answer, list, false);
+    const check = () => {
+      const value = selected()[0];
+      if (value === undefined) return showFeedback([h("p", { text: "Choose an answer first." })]);
+      explain(value);
+    };
+    for (const { input, choice } of inputs) {
+      input.addEventListener("change", () => {
+        if (!input.checked) return;
+        commit(choice.key);
+        if (practice) feedback.replaceChildren();
+      });
+      if (practice)
+        input.addEventListener("keydown", (event) => {
+          if (event.key === "Enter") {
+            event.preventDefault();
+            check();
+          }
+        });
+    }
+    body.append(group);
+    if (practice) body.append(checkButton(check));
+  }
+
   // The kind's own part draws its controls into `body` and reports through these; it may return a cleanup.
   const done = part(spec.kind).render({
     spec, practice, uid, which, answer, body, feedback, h, commit, showFeedback, judged, checkButton, labelOf,
-    withoutVerdict, choices: (list, multiple) => choiceGroup(spec, uid, answer, list, multiple),
+    withoutVerdict, radios, choices: (list, multiple) => choiceGroup(spec, uid, answer, list, multiple),
     textLimit: model.get("text_limit") || 20000, model,
   });
 

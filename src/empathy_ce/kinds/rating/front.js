@@ -15,37 +15,15 @@ export function fraction(spec, value, key) {
 }
 
 export function render(ctx) {
-  const { spec, practice, body, feedback, h, commit, showFeedback, judged, checkButton } = ctx;
+  const { spec, h, showFeedback, judged } = ctx;
   const list = Array.from({ length: spec.scale.max - spec.scale.min + 1 }, (_, i) => {
     const value = spec.scale.min + i;
     const anchor = (spec.scale.labels || {})[String(value)];
     return { key: value, label: anchor ? `<strong>${value}</strong> ${anchor}` : `<strong>${value}</strong>` };
   });
-  const { group, inputs, selected } = ctx.choices(list, false);
-  const explain = (value) => {
-    const detail = value !== spec.answer ? `The key rating is ${spec.answer}.` : "";
+  ctx.radios(list, (value) => {
+    const detail = value !== spec.answer ? `The expected rating is ${spec.answer}.` : "";
     showFeedback([...judged(fraction(spec, value, spec.answer), detail).slice(0, 1),
       spec.rationale ? h("div", { class: "ece-rationale", html: spec.rationale }) : null]);
-  };
-  const checkRating = () => {
-    const value = selected()[0];
-    if (value === undefined) return showFeedback([h("p", { text: "Choose an answer first." })]);
-    explain(value);
-  };
-  for (const { input, choice } of inputs) {
-    input.addEventListener("change", () => {
-      if (!input.checked) return;
-      commit(choice.key);
-      if (practice) feedback.replaceChildren();
-    });
-    if (practice)
-      input.addEventListener("keydown", (event) => {
-        if (event.key === "Enter") {
-          event.preventDefault();
-          checkRating();
-        }
-      });
-  }
-  body.append(group);
-  if (practice) body.append(checkButton(checkRating));
+  });
 }
