@@ -233,11 +233,17 @@ def test_without_bubblewrap_autograde_refuses_to_run_learner_code(course: Course
     course.add_source("gold", "gold", golden.notebook())
     course.nbgrader("generate_assignment", "gold", "--force")
     shutil.copytree(course.root / "exercises" / "gold", course.root / "submitted" / "someone" / "gold")
-    result = course.nbgrader("autograde", "gold", "--LimitedKernelManager.bwrap=/nonexistent/bwrap", check=False)
+    # A kernel (kernel-free grading off, as for any notebook it cannot prove widget-only) needs the sandbox.
+    result = course.nbgrader("autograde", "gold", "--LimitedKernelManager.bwrap=/nonexistent/bwrap",
+                             "--KernelFreeExecute.kernel_free=False", check=False)
     log = result.stdout + result.stderr
     assert result.returncode != 0
     assert "bubblewrap is not usable" in log and "apt install bubblewrap" in log, log[-3000:]
     assert not (course.root / "autograded" / "someone" / "gold").exists()  # nothing graded without the sandbox
+    # A widget-only notebook runs no learner code at all when graded without a kernel: no sandbox is needed.
+    result = course.nbgrader("autograde", "gold", "--LimitedKernelManager.bwrap=/nonexistent/bwrap", check=False)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert (course.root / "autograded" / "someone" / "gold" / "gold.ipynb").exists()
 
 
 def test_output_is_capped(graded: Graded):
