@@ -51,7 +51,7 @@ from empathy_ce import course as course_model  # noqa: E402
 BIN = Path(sys.executable).parent
 # Everything that makes stock nbgrader autograde faster with this course's configuration, turned off.
 KERNEL_ONLY = ["--KernelFreeExecute.kernel_free=False", "--KernelFreeExecute.sliced_polling=False",
-               "--Exporter.optimistic_validation=False"]
+               "--Exporter.optimistic_validation=False", "--OneCommitSaveAutoGrades.one_commit=False"]
 STAMP = "2026-05-04 09:30:00.000000 UTC"
 OWN_CELL = "score = lambda item_id, key: 99\nimport empathy_ce.notebook as _n\n_n.score = score\n"
 

@@ -19,13 +19,15 @@ from ..answers import FILENAME
 from . import preprocessors as pp
 from .execute import KernelFreeCheckCellMetadata, KernelFreeExecute
 from .sandbox import LimitedKernelManager
+from .save_grades import OneCommitSaveAutoGrades
 
 OURS = (pp.RefuseAnswerFiles, pp.StripWidgetState, pp.KeepItemCells, pp.RestoreCells, pp.MirrorSubmission,
         pp.RemoveAddedCells, pp.ScreenLearnerCode, pp.FlagWrittenAnswers, pp.ItemFeedback, KernelFreeExecute,
-        KernelFreeCheckCellMetadata)
-# nbgrader's autograde steps replaced by ours (execute.py): kernel-free execution, and the metadata check that a
-# notebook graded without a kernel does not need twice.
-AUTOGRADE = {Execute: KernelFreeExecute, CheckCellMetadata: KernelFreeCheckCellMetadata}
+        KernelFreeCheckCellMetadata, OneCommitSaveAutoGrades)
+# nbgrader's autograde steps replaced by ours: kernel-free execution and the metadata check that a notebook graded
+# without a kernel does not need twice (execute.py), and grades saved in one commit per notebook (save_grades.py).
+AUTOGRADE = {Execute: KernelFreeExecute, CheckCellMetadata: KernelFreeCheckCellMetadata,
+             SaveAutoGrades: OneCommitSaveAutoGrades}
 
 
 class ConfigTypoError(ValueError):
@@ -64,7 +66,7 @@ def configure(c: Config, root: str | Path) -> None:
     c.Autograde.sanitize_preprocessors = [q for p in _default(Autograde, "sanitize_preprocessors")
                                           for q in (ours if p is OverwriteCells else [p])]
     grade = [AUTOGRADE.get(p, p) for p in _default(Autograde, "autograde_preprocessors")]
-    i = grade.index(SaveAutoGrades)
+    i = grade.index(OneCommitSaveAutoGrades)
     c.Autograde.autograde_preprocessors = [*grade[:i], pp.FlagWrittenAnswers, *grade[i:]]
     # Feedback: right or not and why under each post-test item, and what to review for a module not passed.
     c.GenerateFeedback.preprocessors = [*_default(GenerateFeedback, "preprocessors"), pp.ItemFeedback]
