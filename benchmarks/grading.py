@@ -50,15 +50,17 @@ from empathy_ce import course as course_model  # noqa: E402
 
 BIN = Path(sys.executable).parent
 # Everything that makes stock nbgrader autograde faster with this course's configuration, turned off.
+# (One engine per gradebook database, grading/engines.py, is turned off through the environment: KERNEL_ONLY_ENV.)
+KERNEL_ONLY_ENV = {"EMPATHY_CE_SHARED_ENGINES": "0"}
 KERNEL_ONLY = ["--KernelFreeExecute.kernel_free=False", "--KernelFreeExecute.sliced_polling=False",
                "--Exporter.optimistic_validation=False", "--OneCommitSaveAutoGrades.one_commit=False"]
 STAMP = "2026-05-04 09:30:00.000000 UTC"
 OWN_CELL = "score = lambda item_id, key: 99\nimport empathy_ce.notebook as _n\n_n.score = score\n"
 
 
-def run(command: list[str], cwd: Path) -> float:
+def run(command: list[str], cwd: Path, extra_env: dict[str, str] | None = None) -> float:
     # nbgrader runs `alembic` (and start-up runs `jupyter`) from PATH: this environment's, activated or not.
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **(extra_env or {})}
     started = time.perf_counter()
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - started
@@ -230,7 +232,7 @@ def compare(kind: str, n: int, base: Path, make: callable, seed: int, workers: i
     shutil.copytree(nb_course, ours)
     shutil.copytree(nb_course, stock)
     print(f"[{kind}] {n} submissions; nbgrader autograde (serial, kernels) ...", flush=True)
-    serial = run([str(BIN / "nbgrader"), "autograde", "*", *KERNEL_ONLY], nb_course)
+    serial = run([str(BIN / "nbgrader"), "autograde", "*", *KERNEL_ONLY], nb_course, KERNEL_ONLY_ENV)
     print(f"[{kind}] nbgrader: {serial:.1f} s; nbgrader autograde (serial, course config) ...", flush=True)
     plugged = run([str(BIN / "nbgrader"), "autograde", "*"], stock)
     print(f"[{kind}] nbgrader with the plug-in: {plugged:.1f} s; empathy-ce grade ...", flush=True)

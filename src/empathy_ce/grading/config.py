@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from ..answers import FILENAME
 from . import preprocessors as pp
+from .engines import share_engines
 from .execute import KernelFreeCheckCellMetadata, KernelFreeExecute
 from .sandbox import LimitedKernelManager
 from .save_grades import OneCommitSaveAutoGrades
@@ -77,6 +79,10 @@ def configure(c: Config, root: str | Path) -> None:
     # with that validation).
     c.Exporter.optimistic_validation = True
     c.Authenticator.plugin_class = CheckedConfigAuthPlugin
+    # nbgrader's Gradebooks (about ten per submission at autograde) share one engine per database (engines.py).
+    # EMPATHY_CE_SHARED_ENGINES=0 turns it off (the benchmark's baseline).
+    if os.environ.get("EMPATHY_CE_SHARED_ENGINES", "1") != "0":
+        share_engines()
     # Collect one learner at a time: a learner's unreadable submission is reported, the others collected.
     c.ExchangeFactory.collect = "empathy_ce.grading.collect.IsolatedCollect"
     # Restore deleted test cells, and never replace a learner's answer file by a source copy.
