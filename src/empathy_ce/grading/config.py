@@ -65,7 +65,7 @@ def configure(c: Config, root: str | Path) -> None:
     c.GenerateAssignment.preprocessors = [pp.RefuseAnswerFiles, pp.StripWidgetState, *release]
     # nbgrader's OverwriteCells becomes RestoreCells, followed by the course's own sanitising steps.
     ours = [pp.RestoreCells, pp.MirrorSubmission, pp.RemoveAddedCells, pp.ScreenLearnerCode]
-    c.Autograde.sanitize_preprocessors = [q for p in _default(Autograde, "sanitize_preprocessors")
+    c.Autograde.sanitize_preprocessors = [AUTOGRADE.get(q, q) for p in _default(Autograde, "sanitize_preprocessors")
                                           for q in (ours if p is OverwriteCells else [p])]
     grade = [AUTOGRADE.get(p, p) for p in _default(Autograde, "autograde_preprocessors")]
     i = grade.index(OneCommitSaveAutoGrades)
