@@ -6,9 +6,11 @@ query is compiled again (about a third of ``nbgrader autograde``'s time for a wi
 ``share_engines()`` (called by ``config.configure``, so it reaches ``nbgrader autograde`` and formgrader's
 button) makes ``create_engine`` in ``nbgrader.api`` return the engine already made in this process for the same
 URL and options. What the Gradebook does is unchanged: each has its own session, and its ``close()`` still
-disposes the engine's pool, so the next Gradebook opens fresh connections to the database (a replaced database
-file is seen, as before); only the compiled statements are kept. An engine is thread-safe (formgrader's
-handlers), and the process id is part of the key so a forked process never uses its parent's pool.
+disposes the engine's pool; for SQLite the shared engine keeps no connection between transactions at all
+(``NullPool``: opening an SQLite file is cheap), so a Gradebook never gets a connection to a database file that
+has since been replaced, even if an earlier one was not closed. Only the compiled statements are kept. An engine
+is thread-safe (formgrader's handlers), and the process id is part of the key so a forked process never uses
+its parent's engine.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from __future__ import annotations
 import os
 import threading
 from typing import Any
+
+from sqlalchemy.pool import NullPool
 
 _lock = threading.Lock()
 _engines: dict[tuple[int, str, str], Any] = {}
@@ -34,8 +38,11 @@ def share_engines() -> None:
         with _lock:
             engine = _engines.get(key)
             if engine is None:
+                if str(url).startswith("sqlite") and "poolclass" not in kwargs:
+                    kwargs = {**kwargs, "poolclass": NullPool}
                 engine = _engines[key] = original(url, **kwargs)
         return engine
 
     create_engine.shared_by_empathy_ce = True  # type: ignore[attr-defined]
+    create_engine.original = original  # type: ignore[attr-defined]
     api.create_engine = create_engine
