@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.pool import NullPool
@@ -46,3 +48,17 @@ def share_engines() -> None:
     create_engine.shared_by_empathy_ce = True  # type: ignore[attr-defined]
     create_engine.original = original  # type: ignore[attr-defined]
     api.create_engine = create_engine
+
+
+@contextmanager
+def unshared() -> Iterator[None]:
+    """nbgrader's own create_engine within this block: for empathy-ce grade's workers, whose kept gradebooks
+    (instructor/speedups.py) already share one engine and keep its connection between transactions."""
+    import nbgrader.api as api
+
+    current = api.create_engine
+    api.create_engine = getattr(current, "original", current)
+    try:
+        yield
+    finally:
+        api.create_engine = current
