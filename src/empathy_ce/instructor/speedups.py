@@ -16,7 +16,10 @@ Each helper changes how often nbgrader repeats a constant piece of set-up, never
 
 The speed-ups that are safe for every nbgrader command are configured instead (``grading/config.py``):
 validation once per notebook (nbconvert's ``optimistic_validation``), sliced kernel polling and kernel-free
-execution (``grading/execute.py``). These two patch nbgrader's modules for the life of a worker process, which
+execution (``grading/execute.py``), grades saved in one commit per notebook (``grading/save_grades.py``), the
+metadata schema checked once (``grading/schema_checks.py``) and one engine per database (``grading/engines.py``;
+this module's kept gradebooks replace it in empathy-ce grade's workers).
+This module's first two helpers patch nbgrader's modules for the life of a worker process, which
 suits a batch but not formgrader's long-running server (one engine shared across its requests).
 """
 
