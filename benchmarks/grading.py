@@ -50,15 +50,17 @@ from empathy_ce import course as course_model  # noqa: E402
 
 BIN = Path(sys.executable).parent
 # Everything that makes stock nbgrader autograde faster with this course's configuration, turned off.
+# (One engine per gradebook database, grading/engines.py, is turned off through the environment: KERNEL_ONLY_ENV.)
+KERNEL_ONLY_ENV = {"EMPATHY_CE_SHARED_ENGINES": "0"}
 KERNEL_ONLY = ["--KernelFreeExecute.kernel_free=False", "--KernelFreeExecute.sliced_polling=False",
-               "--Exporter.optimistic_validation=False"]
+               "--Exporter.optimistic_validation=False", "--OneCommitSaveAutoGrades.one_commit=False"]
 STAMP = "2026-05-04 09:30:00.000000 UTC"
 OWN_CELL = "score = lambda item_id, key: 99\nimport empathy_ce.notebook as _n\n_n.score = score\n"
 
 
-def run(command: list[str], cwd: Path) -> float:
+def run(command: list[str], cwd: Path, extra_env: dict[str, str] | None = None) -> float:
     # nbgrader runs `alembic` (and start-up runs `jupyter`) from PATH: this environment's, activated or not.
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **(extra_env or {})}
     started = time.perf_counter()
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - started
@@ -221,7 +223,8 @@ def check_same(kind: str, name: str, expected: dict, got: dict, what: str) -> No
         raise SystemExit(f"[{kind}] {name}: {what} differ on {len(differ)} of {len(expected)}")
 
 
-def compare(kind: str, n: int, base: Path, make: callable, seed: int, workers: int | None) -> dict[str, float]:
+def compare(kind: str, n: int, base: Path, make: callable, seed: int, workers: int | None,
+            before_src: Path | None = None) -> dict[str, float]:
     nb_course = base / f"{kind}-nbgrader"
     stock = base / f"{kind}-stock"
     ours = base / f"{kind}-empathy-ce"
@@ -229,8 +232,11 @@ def compare(kind: str, n: int, base: Path, make: callable, seed: int, workers: i
     make(nb_course, n, random.Random(seed))
     shutil.copytree(nb_course, ours)
     shutil.copytree(nb_course, stock)
+    if before_src is not None:
+        for name in ("stock-before", "empathy-ce-before"):
+            shutil.copytree(nb_course, base / f"{kind}-{name}")
     print(f"[{kind}] {n} submissions; nbgrader autograde (serial, kernels) ...", flush=True)
-    serial = run([str(BIN / "nbgrader"), "autograde", "*", *KERNEL_ONLY], nb_course)
+    serial = run([str(BIN / "nbgrader"), "autograde", "*", *KERNEL_ONLY], nb_course, KERNEL_ONLY_ENV)
     print(f"[{kind}] nbgrader: {serial:.1f} s; nbgrader autograde (serial, course config) ...", flush=True)
     plugged = run([str(BIN / "nbgrader"), "autograde", "*"], stock)
     print(f"[{kind}] nbgrader with the plug-in: {plugged:.1f} s; empathy-ce grade ...", flush=True)
@@ -238,14 +244,31 @@ def compare(kind: str, n: int, base: Path, make: callable, seed: int, workers: i
     if workers:
         command += ["--workers", str(workers)]
     fast = run(command, ours)
+    checked = [("stock", stock), ("empathy-ce", ours)]
+    before = {}
+    if before_src is not None:  # the same two commands with another version of the package (e.g. main's src/)
+        env = {"PYTHONPATH": str(before_src)}
+        for name, root in (("stock-before", base / f"{kind}-stock-before"), ("empathy-ce-before",
+                                                                           base / f"{kind}-empathy-ce-before")):
+            print(f"[{kind}] {name} ({before_src}) ...", flush=True)
+            before[name] = run([str(BIN / "nbgrader"), "autograde", "*"] if name == "stock-before" else
+                               [str(BIN / "empathy-ce"), "--root", str(root), "grade", "--no-progress",
+                                *(["--workers", str(workers)] if workers else [])], root, env)
+            checked.append((name, root))
     expected, expected_nbs = grades(nb_course), notebooks(nb_course)
-    for name, root in (("stock", stock), ("empathy-ce", ours)):
+    for name, root in checked:
         check_same(kind, name, expected, grades(root), "grades")
         check_same(kind, name, expected_nbs, notebooks(root), "autograded notebooks")
     result = {"n": n, "grades": len(expected), "nbgrader_s": serial, "stock_s": plugged, "ours_s": fast,
               "nbgrader_per_min": n / serial * 60, "stock_per_min": n / plugged * 60, "ours_per_min": n / fast * 60,
               "stock_ratio": serial / plugged, "ratio": serial / fast,
               "nbgrader_stalls": stalls(nb_course), "ours_stalls": stalls(ours)}
+    if before:
+        result.update(stock_before_s=before["stock-before"], ours_before_s=before["empathy-ce-before"],
+                      stock_before_ratio=serial / before["stock-before"],
+                      ratio_before=serial / before["empathy-ce-before"])
+        print(f"[{kind}] before ({before_src}): with the plug-in {result['stock_before_ratio']:.1f}x, empathy-ce "
+              f"{result['ratio_before']:.1f}x; now {result['stock_ratio']:.1f}x and {result['ratio']:.1f}x", flush=True)
     print(f"[{kind}] identical scores on all {len(expected)} grades and all {len(expected_nbs)} autograded notebooks "
           f"of {n} submissions; nbgrader {result['nbgrader_per_min']:.1f}/min, with the plug-in "
           f"{result['stock_per_min']:.1f}/min ({result['stock_ratio']:.1f}x), empathy-ce "
@@ -263,6 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None, help="empathy-ce grade --workers (default: its own)")
     parser.add_argument("--only", choices=("posttests", "code"), default=None)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark's course folders")
+    parser.add_argument("--before-src", type=Path, default=None,
+                        help="also time both commands with this src/ folder first on PYTHONPATH (e.g. an export of "
+                             "main's src/), on identical copies, for before/after ratios in one run")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args(argv)
     base = Path(tempfile.mkdtemp(prefix="empathy-ce-bench-"))
@@ -273,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         for kind, make in kinds.items():
             if args.only in (None, kind):
                 n = args.n_code if kind == "code" and args.n_code is not None else args.n
-                results[kind] = compare(kind, n, base, make, args.seed, args.workers)
+                results[kind] = compare(kind, n, base, make, args.seed, args.workers, args.before_src)
         print("\nkind       submissions  nbgrader/min  +plug-in/min  speed-up  empathy-ce/min  speed-up")
         for kind, r in results.items():
             print(f"{kind:<10} {r['n']:>11}  {r['nbgrader_per_min']:>12.1f}  {r['stock_per_min']:>12.1f}  "

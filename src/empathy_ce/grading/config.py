@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +18,18 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from ..answers import FILENAME
 from . import preprocessors as pp
+from .engines import share_engines
 from .execute import KernelFreeCheckCellMetadata, KernelFreeExecute
 from .sandbox import LimitedKernelManager
+from .save_grades import OneCommitSaveAutoGrades
 
 OURS = (pp.RefuseAnswerFiles, pp.StripWidgetState, pp.KeepItemCells, pp.RestoreCells, pp.MirrorSubmission,
         pp.RemoveAddedCells, pp.ScreenLearnerCode, pp.FlagWrittenAnswers, pp.ItemFeedback, KernelFreeExecute,
-        KernelFreeCheckCellMetadata)
-# nbgrader's autograde steps replaced by ours (execute.py): kernel-free execution, and the metadata check that a
-# notebook graded without a kernel does not need twice.
-AUTOGRADE = {Execute: KernelFreeExecute, CheckCellMetadata: KernelFreeCheckCellMetadata}
+        KernelFreeCheckCellMetadata, OneCommitSaveAutoGrades)
+# nbgrader's autograde steps replaced by ours: kernel-free execution and the metadata check that a notebook graded
+# without a kernel does not need twice (execute.py), and grades saved in one commit per notebook (save_grades.py).
+AUTOGRADE = {Execute: KernelFreeExecute, CheckCellMetadata: KernelFreeCheckCellMetadata,
+             SaveAutoGrades: OneCommitSaveAutoGrades}
 
 
 class ConfigTypoError(ValueError):
@@ -61,10 +65,10 @@ def configure(c: Config, root: str | Path) -> None:
     c.GenerateAssignment.preprocessors = [pp.RefuseAnswerFiles, pp.StripWidgetState, *release]
     # nbgrader's OverwriteCells becomes RestoreCells, followed by the course's own sanitising steps.
     ours = [pp.RestoreCells, pp.MirrorSubmission, pp.RemoveAddedCells, pp.ScreenLearnerCode]
-    c.Autograde.sanitize_preprocessors = [q for p in _default(Autograde, "sanitize_preprocessors")
+    c.Autograde.sanitize_preprocessors = [AUTOGRADE.get(q, q) for p in _default(Autograde, "sanitize_preprocessors")
                                           for q in (ours if p is OverwriteCells else [p])]
     grade = [AUTOGRADE.get(p, p) for p in _default(Autograde, "autograde_preprocessors")]
-    i = grade.index(SaveAutoGrades)
+    i = grade.index(OneCommitSaveAutoGrades)
     c.Autograde.autograde_preprocessors = [*grade[:i], pp.FlagWrittenAnswers, *grade[i:]]
     # Feedback: right or not and why under each post-test item, and what to review for a module not passed.
     c.GenerateFeedback.preprocessors = [*_default(GenerateFeedback, "preprocessors"), pp.ItemFeedback]
@@ -75,6 +79,10 @@ def configure(c: Config, root: str | Path) -> None:
     # with that validation).
     c.Exporter.optimistic_validation = True
     c.Authenticator.plugin_class = CheckedConfigAuthPlugin
+    # nbgrader's Gradebooks (about ten per submission at autograde) share one engine per database (engines.py).
+    # EMPATHY_CE_SHARED_ENGINES=0 turns it off (the benchmark's baseline).
+    if os.environ.get("EMPATHY_CE_SHARED_ENGINES", "1") != "0":
+        share_engines()
     # Collect one learner at a time: a learner's unreadable submission is reported, the others collected.
     c.ExchangeFactory.collect = "empathy_ce.grading.collect.IsolatedCollect"
     # Restore deleted test cells, and never replace a learner's answer file by a source copy.

@@ -30,6 +30,7 @@ from nbgrader.preprocessors import CheckCellMetadata, Execute
 from traitlets import Bool
 
 from . import evaluation, kernel_free
+from .schema_checks import cached_schema_checks
 
 KEY = "empathy_ce"
 
@@ -88,12 +89,14 @@ class KernelFreeCheckCellMetadata(CheckCellMetadata):
     """nbgrader's CheckCellMetadata, skipped in the autograde pass of a notebook graded without a kernel.
 
     The sanitising pass ends with the same check on the same cells' metadata, which the evaluation leaves alone.
+    Configured in both passes; where it runs, the constant schema is checked once (``schema_checks``).
     """
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
         if graded_without_kernel(resources):
             return nb, resources
-        return super().preprocess(nb, resources)
+        with cached_schema_checks():
+            return super().preprocess(nb, resources)
 
 
 SLICE = 1.0  # seconds between re-checks of a kernel channel

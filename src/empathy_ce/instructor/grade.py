@@ -38,7 +38,7 @@ from nbgrader.utils import temp_attrs
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
-from ..grading import kernel_free
+from ..grading import engines, kernel_free
 from ..grading.execute import KernelFreeExecute
 from . import configuration, parallel, speedups
 from .autograde import CourseAutograde, describe, in_progress_marker, notebook_problem
@@ -109,6 +109,7 @@ def worker_setup(config: Config, force: bool, kernel_free: bool, kernel_slots: A
     # nbgrader's add_submission trips this SQLAlchemy 2 warning in `nbgrader autograde` too; it changes nothing.
     warnings.filterwarnings("ignore", message=r".*not in session, add operation along", category=SAWarning)
     stack = contextlib.ExitStack()
+    stack.enter_context(engines.unshared())  # kept gradebooks instead (faster here: one connection kept)
     stack.enter_context(speedups.reuse_gradebooks())
     stack.enter_context(speedups.cached_schema_checks())
     KernelFreeExecute.kernel_slots = kernel_slots

@@ -11,11 +11,15 @@ Each helper changes how often nbgrader repeats a constant piece of set-up, never
   own commits would). Used for submissions graded without a kernel: the write lock is held for a fraction of a
   second, and other workers wait for it (SQLite's busy timeout is raised to ``BUSY_SECONDS``).
 - nbgrader's cell-metadata check calls ``jsonschema.validate``, which re-checks the constant metadata schema
-  against the JSON-schema meta-schema for every cell; ``cached_schema_checks()`` checks it once.
+  against the JSON-schema meta-schema for every cell; ``cached_schema_checks()`` checks it once (from
+  ``grading/schema_checks.py``, which the configured metadata check also uses in every nbgrader command).
 
 The speed-ups that are safe for every nbgrader command are configured instead (``grading/config.py``):
 validation once per notebook (nbconvert's ``optimistic_validation``), sliced kernel polling and kernel-free
-execution (``grading/execute.py``). These two patch nbgrader's modules for the life of a worker process, which
+execution (``grading/execute.py``), grades saved in one commit per notebook (``grading/save_grades.py``), the
+metadata schema checked once (``grading/schema_checks.py``) and one engine per database (``grading/engines.py``;
+this module's kept gradebooks replace it in empathy-ce grade's workers).
+This module's first two helpers patch nbgrader's modules for the life of a worker process, which
 suits a batch but not formgrader's long-running server (one engine shared across its requests).
 """
 
@@ -25,11 +29,12 @@ import importlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from types import SimpleNamespace
 from typing import Any, ClassVar
 
 from nbgrader.api import Gradebook
 from sqlalchemy import event
+
+from ..grading.schema_checks import cached_schema_checks as cached_schema_checks  # used by grade.py
 
 # Modules on nbgrader's autograde and feedback paths that open a Gradebook by name.
 GRADEBOOK_USERS = (
@@ -167,29 +172,3 @@ def reuse_gradebooks() -> Iterator[None]:
         for gradebook in {id(g.engine): g for g in kept.values()}.values():
             with suppress(Exception):  # at interpreter exit the pool may already be gone
                 gradebook.dispose()
-
-
-@contextmanager
-def cached_schema_checks() -> Iterator[None]:
-    """nbgrader's metadata validation with the schema itself checked once instead of once per cell."""
-    import jsonschema
-    from jsonschema.exceptions import best_match
-
-    validators: dict[int, Any] = {}
-
-    def validate(instance: Any, schema: dict[str, Any], cls: Any = None, *args: Any, **kwargs: Any) -> None:
-        if cls is not None or args or kwargs:
-            return jsonschema.validate(instance, schema, cls, *args, **kwargs)
-        validator = validators.get(id(schema))
-        if validator is None or validator.schema is not schema:
-            kind = jsonschema.validators.validator_for(schema)
-            kind.check_schema(schema)
-            validator = validators[id(schema)] = kind(schema)
-        error = best_match(validator.iter_errors(instance))
-        if error is not None:
-            raise error
-        return None
-
-    # nbgrader.nbgraderformat.common uses nothing of the module but validate().
-    with _patched(("nbgrader.nbgraderformat.common",), "jsonschema", SimpleNamespace(validate=validate)):
-        yield
