@@ -28,6 +28,7 @@ from support.hardening import tried
 from support.learners import answers_json
 
 from empathy_ce.answers import AnswerFileError, AnswerStore, parse
+from empathy_ce.cli.grading import format_summary
 from empathy_ce.instructor import grade
 
 pytestmark = pytest.mark.hardening
@@ -237,7 +238,7 @@ def shown(root: Path, learner: str) -> str:
 def test_both_graders_finish_the_batch_and_agree(graded):
     root, ours, nbgrader, summary, _ = graded
     assert nbgrader.returncode == 0, (nbgrader.stdout + nbgrader.stderr)[-3000:]
-    assert summary.count("failed") == 0, grade.format_summary(summary, ours)
+    assert summary.count("failed") == 0, format_summary(summary, ours)
     assert gradebook(root) == gradebook(ours)
     assert len({who for who, *_ in gradebook(root)}) == len(CASES) + len(TAMPERING)
 

@@ -4,10 +4,16 @@ write `feedback`."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import course as course_model
 from .common import _modules, _progress, _setup_errors
+
+if TYPE_CHECKING:
+    from ..instructor import grade
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
@@ -57,7 +63,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         root, _modules(root, args.modules, evaluation=True), args.student or None, force=args.force,
         workers=args.workers,
         kernels=args.kernels, kernel_free=not args.kernel_only, progress=_progress(args), every=not args.modules))
-    lines = grade.format_summary(summary, root)
+    lines = format_summary(summary, root)
     print(lines[0])
     for line in lines[1:]:
         print(line, file=sys.stderr)
@@ -98,3 +104,28 @@ def cmd_feedback(args: argparse.Namespace) -> int:
                   file=sys.stdout if ok else sys.stderr)
             failed += [] if ok else [module]
     return 1 if failed else 0
+
+
+def format_summary(summary: grade.Summary, root: Path) -> list[str]:
+    """Lines for the terminal: counts, speed, and one line per failed, rejected or resumed learner submission."""
+    o = summary.outcomes
+    rejected = summary.count("rejected")
+    lines = [f"{len(o)} submissions: {summary.count('graded')} graded, {summary.count('skipped')} already graded "
+             f"(use --force to regrade), {summary.count('failed')} failed"
+             f"{f', {rejected} rejected' if rejected else ''}; "
+             f"{sum(x.without_kernel for x in o)} notebooks graded without a kernel, "
+             f"{sum(x.with_kernel for x in o)} with one; {summary.seconds:.1f} s"]
+    for outcome in summary.outcomes:
+        if outcome.resumed:
+            lines.append(f"learner '{outcome.student}', {outcome.assignment}: an earlier grading run was interrupted "
+                         f"while grading this submission; graded again ({outcome.status})")
+    for outcome in summary.failures:
+        for path, message in outcome.failures:
+            shown = Path(path)
+            with contextlib.suppress(ValueError):
+                shown = shown.relative_to(root)
+            if outcome.status == "rejected":
+                lines.append(f"FAILED {message} ({shown})")
+            else:
+                lines.append(f"FAILED learner '{outcome.student}', {outcome.assignment}: {shown}: {message}")
+    return lines

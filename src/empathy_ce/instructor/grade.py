@@ -43,7 +43,7 @@ from ..grading.execute import KernelFreeExecute
 from . import configuration, parallel, speedups
 from .autograde import CourseAutograde, describe, in_progress_marker, notebook_problem
 
-__all__ = ["Autograde", "CourseAutograde", "Outcome", "Summary", "Unit", "describe", "format_summary", "grade",
+__all__ = ["Autograde", "CourseAutograde", "Outcome", "Summary", "Unit", "describe", "grade",
            "in_progress_marker", "notebook_problem"]
 
 WidgetExecute = KernelFreeExecute  # its earlier name
@@ -288,28 +288,3 @@ def grade(root: Path, assignments: list[str], students: list[str] | None = None,
     outcomes = parallel.run(units, grade_unit, setup=worker_setup, setup_args=(config, force, kernel_free, slots),
                             crashed=_crashed, workers=workers, desc="Grading", progress=progress)
     return Summary(outcomes + rejected, time.perf_counter() - started)
-
-
-def format_summary(summary: Summary, root: Path) -> list[str]:
-    """Lines for the terminal: counts, speed, and one line per failed, rejected or resumed learner submission."""
-    o = summary.outcomes
-    rejected = summary.count("rejected")
-    lines = [f"{len(o)} submissions: {summary.count('graded')} graded, {summary.count('skipped')} already graded "
-             f"(use --force to regrade), {summary.count('failed')} failed"
-             f"{f', {rejected} rejected' if rejected else ''}; "
-             f"{sum(x.without_kernel for x in o)} notebooks graded without a kernel, "
-             f"{sum(x.with_kernel for x in o)} with one; {summary.seconds:.1f} s"]
-    for outcome in summary.outcomes:
-        if outcome.resumed:
-            lines.append(f"learner '{outcome.student}', {outcome.assignment}: an earlier grading run was interrupted "
-                         f"while grading this submission; graded again ({outcome.status})")
-    for outcome in summary.failures:
-        for path, message in outcome.failures:
-            shown = Path(path)
-            with contextlib.suppress(ValueError):
-                shown = shown.relative_to(root)
-            if outcome.status == "rejected":
-                lines.append(f"FAILED {message} ({shown})")
-            else:
-                lines.append(f"FAILED learner '{outcome.student}', {outcome.assignment}: {shown}: {message}")
-    return lines
