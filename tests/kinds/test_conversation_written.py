@@ -6,14 +6,21 @@ grade for it needs a manual grade, and a grader's score counts in the notebook's
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nbformat
+import pytest
+import yaml
+from nbclient import NotebookClient
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveAutoGrades, SaveCells
 from support import ROOT
+from support.course import Course
 
-from empathy_ce import cells
+from empathy_ce import authoring, cells
+from empathy_ce.conversation.split import key_strings
+from empathy_ce.grading import evaluation, kernel_free
 from empathy_ce.kinds.conversation.written import written_grade_id, written_points, written_turn_cell
 
 POSTTEST = ROOT / "solutions" / "m3-cultivation" / "cultivation_posttest.ipynb"
@@ -30,7 +37,7 @@ def test_the_written_turn_cell_shows_the_rubric_and_no_example_reply():
     assert cell is not None and cell.cell_type == "markdown"
     meta = cell.metadata["nbgrader"]
     assert meta == {"schema_version": 3, "grade_id": "m3-cultivation-post-conversation-written", "grade": False,
-                    "solution": False, "locked": True, "task": True, "points": 2.0}
+                    "solution": False, "locked": True, "task": True, "points": 2}
     assert written_grade_id(spec) == meta["grade_id"] and written_points(spec) == 2
     for row in spec["conversation"]["written_turn"]["rubric"]:
         assert " ".join(row["criterion"].split()) in cell.source
@@ -67,3 +74,98 @@ def test_nbgrader_lists_the_written_turn_for_manual_grading_and_counts_the_grade
         grade.manual_score = 1.5  # what a grader types in formgrader
         gb.db.commit()
         assert gb.find_submission_notebook("cultivation_posttest", "m3-cultivation", "ada").score == 1.5
+
+
+# ------------------------------------------------------------------------------------------------ end to end
+WRITTEN = "Being introduced as the help seemed to wipe out the engineer you are."
+LEARNERS = {"writer": {"path": ["c", "b", "b"], "written": WRITTEN}, "silent": {"path": ["c", "b", "b"]}}
+
+
+def graded_notebook() -> nbformat.NotebookNode:
+    """The post-test's conversation cell and its written-turn cell, as the post-test has them."""
+    spec = graded_spec()
+    source = next(c.source for c in nbformat.read(POSTTEST, as_version=4).cells
+                  if c.cell_type == "code" and (cells.item_spec(c.source) or {}).get("id") == GRADED_ID)
+    return authoring.notebook("conv", [nbformat.v4.new_code_cell(source, metadata=_code_meta(source)),
+                                       written_turn_cell(spec)])  # after the setup cell notebook() adds
+
+
+def _code_meta(source: str) -> dict:
+    nb = nbformat.read(POSTTEST, as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and c.source == source)
+    return json.loads(json.dumps(cell.metadata))
+
+
+@pytest.fixture(scope="module")
+def autograded(tmp_path_factory: pytest.TempPathFactory) -> Course:
+    tmp_path = tmp_path_factory.mktemp("written")
+    (tmp_path / "course").mkdir()
+    course = Course(tmp_path / "course")
+    course.add_source("conv", "conv", graded_notebook())
+    course.nbgrader("generate_assignment", "conv", "--force")
+    course.nbgrader("release_assignment", "conv", "--force")
+    exchange = [f"--Exchange.root={course.root / 'exchange'}", "--course=therapeutic-empathy"]
+    for learner, value in LEARNERS.items():
+        home = tmp_path / "home" / learner
+        home.mkdir(parents=True)
+        course.nbgrader("fetch_assignment", "conv", *exchange, cwd=home)
+        (home / "conv" / "answers.json").write_text(json.dumps(
+            {"format": "empathy-ce/answers", "version": 1, "items": {GRADED_ID: {"value": value}}}))
+        course.nbgrader("submit", "conv", f"--student={learner}", *exchange, cwd=home)
+    course.nbgrader("collect", "conv")
+    result = course.nbgrader("autograde", "conv", check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return course
+
+
+@pytest.mark.slow
+def test_the_release_shows_the_rubric_and_no_key(autograded: Course):
+    released = (autograded.root / "exercises" / "conv" / "conv.ipynb").read_text("utf-8")
+    nb = nbformat.reads(released, as_version=4)
+    task = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("task"))
+    assert "Reflects the hurt of being introduced that way" in task.source
+    assert "BEGIN HIDDEN TESTS" not in released and "written_examples" not in released
+    script = yaml.safe_load((ROOT / "course" / "conversations" / f"{GRADED_ID}.yml").read_text("utf-8"))
+    leaked = [s for s in key_strings(script) if s in released or json.dumps(s, ensure_ascii=False)[1:-1] in released]
+    assert not leaked, leaked[:1]
+
+
+@pytest.mark.slow
+def test_the_written_turn_needs_a_manual_grade_and_the_grader_score_counts(autograded: Course):
+    written_id = "m3-cultivation-post-conversation-written"
+    with Gradebook(autograded.db_url) as gb:
+        for learner in LEARNERS:
+            grade = gb.find_grade(written_id, "conv", "conv", learner)
+            assert grade.needs_manual_grade and grade.auto_score is None and grade.max_score == 2
+            path = gb.find_grade("m3-cultivation-post-conversation", "conv", "conv", learner)
+            assert path.auto_score == 3 and not path.needs_manual_grade
+        assert gb.find_submission_notebook("conv", "conv", "writer").needs_manual_grade
+        grade = gb.find_grade(written_id, "conv", "conv", "writer")
+        grade.manual_score = 1.5  # what the grader types in formgrader
+        gb.db.commit()
+        notebook = gb.find_submission_notebook("conv", "conv", "writer")
+        assert (notebook.score, notebook.max_score) == (4.5, 5)
+    shown = nbformat.read(autograded.root / "autograded" / "writer" / "conv" / "conv.ipynb", as_version=4)
+    outputs = json.dumps([c.get("outputs", []) for c in shown.cells])
+    assert WRITTEN in outputs and "Rubric for the grader" in outputs  # the grader reads the reply above the task
+    assert any(c.metadata.get("nbgrader", {}).get("grade_id") == written_id for c in shown.cells)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("learner", list(LEARNERS))
+def test_kernel_and_kernel_free_grader_give_identical_outputs(learner: str, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch):
+    (tmp_path / "answers.json").write_text(json.dumps(
+        {"format": "empathy-ce/answers", "version": 1, "items": {GRADED_ID: {"value": LEARNERS[learner]}}}))
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    kernel = graded_notebook()
+    NotebookClient(kernel, timeout=180, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    monkeypatch.delenv("NBGRADER_EXECUTION")
+    free = graded_notebook()
+    steps = kernel_free.plan(free, folder=tmp_path)
+    assert steps is not None, "the kernel-free grader refused the notebook with the written turn"
+    evaluation.evaluate(free, steps, tmp_path)
+    for ours, theirs in zip(free.cells, kernel.cells, strict=True):
+        assert ours.get("outputs") == theirs.get("outputs")
+    assert (WRITTEN in json.dumps(kernel.cells[1].outputs)) == (learner == "writer")

@@ -26,10 +26,10 @@ def written_grade_id(spec: dict[str, Any]) -> str:
     return f"{grade_id(spec['id'])}-written"
 
 
-def written_points(spec: dict[str, Any]) -> float:
+def written_points(spec: dict[str, Any]) -> float | int:
     """Points the grader awards for the written reply (0 when the conversation has no graded written turn)."""
     turn = spec.get("conversation", {}).get("written_turn") or {}
-    return float(turn.get("points", 0)) if spec.get("mode") == "assessment" else 0.0
+    return turn.get("points", 0) if spec.get("mode") == "assessment" else 0
 
 
 def written_turn_cell(spec: dict[str, Any]) -> NotebookNode | None:
