@@ -96,11 +96,33 @@ def _code_meta(source: str) -> dict:
     return json.loads(json.dumps(cell.metadata))
 
 
+COURSE_YML = """title: Written-turn course
+delivery: home study
+pass_mark: 0.75
+provider: {name: "", approval_statement: "", approval_number: ""}
+modules: [conv]
+"""
+MODULE_YML = """id: conv
+title: Conversation module
+contact_hours: 1.0
+objectives: {cultivation-3: Rate and validate}
+notebooks: {practice: [], posttest: conv}
+"""
+
+
+def course_files(root: Path) -> None:
+    """A course description, so that nbgrader's feedback runs the course's ItemFeedback on the post-test."""
+    (root / "course" / "modules").mkdir(parents=True)
+    (root / "course" / "course.yml").write_text(COURSE_YML)
+    (root / "course" / "modules" / "conv.yml").write_text(MODULE_YML)
+
+
 @pytest.fixture(scope="module")
 def autograded(tmp_path_factory: pytest.TempPathFactory) -> Course:
     tmp_path = tmp_path_factory.mktemp("written")
     (tmp_path / "course").mkdir()
     course = Course(tmp_path / "course")
+    course_files(course.root)
     course.add_source("conv", "conv", graded_notebook())
     course.nbgrader("generate_assignment", "conv", "--force")
     course.nbgrader("release_assignment", "conv", "--force")
@@ -149,6 +171,12 @@ def test_the_written_turn_needs_a_manual_grade_and_the_grader_score_counts(autog
     outputs = json.dumps([c.get("outputs", []) for c in shown.cells])
     assert WRITTEN in outputs and "Rubric for the grader" in outputs  # the grader reads the reply above the task
     assert any(c.metadata.get("nbgrader", {}).get("grade_id") == written_id for c in shown.cells)
+    # The learner's feedback counts the grader's score in the post-test total; without one, no verdict yet.
+    autograded.nbgrader("generate_feedback", "conv", "--force")
+    writer = (autograded.root / "feedback" / "writer" / "conv" / "conv.html").read_text("utf-8")
+    assert "4.5 of 5 points (90%)" in writer and "passed." in writer
+    silent = (autograded.root / "feedback" / "silent" / "conv" / "conv.html").read_text("utf-8")
+    assert "3 of 5 points" in silent and "yet to grade 1 written answer" in silent
 
 
 @pytest.mark.slow

@@ -7,8 +7,9 @@ notebook's total. It holds no code and takes no input: the learner's written rep
 (answers.json) and shown, with the rubric, in the conversation cell's output at autograde (summary_html), just
 above this cell. The cell shows the rubric to the grader; the examples (the key) never appear in it.
 
-Not yet wired into the post-test notebooks: the course's totals (post-test header check, site preview,
-ItemFeedback's verdict) sum item specs' points, and would first have to count `written_turn.points`.
+The post-test notebook carries the cell right after the conversation cell (solutions/; regenerate exercises/).
+Totals that sum item specs' points add `written_points` (site/preview.py); the learner's feedback counts task
+cells (grading/preprocessors.py, ItemFeedback), and the post-test header states the 2 extra points.
 """
 
 from __future__ import annotations
