@@ -44,9 +44,11 @@ def test_the_course_has_the_four_conversations_the_issue_asks_for() -> None:
             ("m4-boundaries", "practice")} <= found
     names = [c["client"]["name"] for c in conversations().values()]
     assert len(set(names)) == len(names), "each conversation has a different client"
-    # Every notebook cell but the conversations themselves (embedded as conversation items).
+    # Every notebook cell but the conversations themselves (embedded as conversation items, and a graded written
+    # turn's hand-graded task cell, whose rubric names the client).
     items = "\n".join(c.source for p in (ROOT / "solutions").rglob("*.ipynb") for c in nbformat.read(p, 4).cells
-                      if (cells.item_spec(c.source) or {}).get("kind") != "conversation")
+                      if (cells.item_spec(c.source) or {}).get("kind") != "conversation"
+                      and not c.metadata.get("nbgrader", {}).get("task"))
     assert not set(names) & set(re.findall(r"\*\*Client\*\* \(([^,]+),", items)), "and none from the items"
     # Nor any name an item uses elsewhere (a "Samuel" in a Module 4 scenario clashed with a conversation's client).
     pages = items + "\n".join(p.read_text("utf-8") for p in (ROOT / "course").glob("*.qmd"))

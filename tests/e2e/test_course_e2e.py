@@ -58,6 +58,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory):
             for spec, key, _ in items:
                 if spec["mode"] != "assessment" or not spec.get("points"):
                     continue  # practice items, and the attestation (not graded)
+                if spec["kind"] == "conversation" and spec["conversation"].get("written_turn", {}).get("points"):
+                    # its written turn: a task cell of its own, always graded by hand
+                    expected[learner, module.id, f"{grade_id(spec['id'])}-written"] = (None, True)
                 if spec["kind"] == "text":
                     expected[learner, module.id, grade_id(spec["id"])] = (None, True) if values else (0, False)
                 else:

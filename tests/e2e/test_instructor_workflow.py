@@ -146,12 +146,15 @@ def workflow(root: Path, db_url: str, capsys: pytest.CaptureFixture[str]) -> Non
             gb.update_or_create_student(learner, first_name=first, last_name=last, email=email)
         for module in COURSE.modules:
             for spec, _ in posttest_items(module):
-                if spec["kind"] != "text":
+                written = spec["kind"] == "conversation" and "points" in spec["conversation"].get(
+                    "written_turn", {})  # a conversation's written turn: its own hand-graded task cell
+                if spec["kind"] != "text" and not written:
                     continue
                 for learner in LEARNERS:
                     if learner == "cy" and module.id == "m3-cultivation":
                         continue  # still awaiting manual grading
-                    g = gb.find_grade(spec["id"].replace(".", "-"), module.posttest, module.id, learner)
+                    name = spec["id"].replace(".", "-") + ("-written" if written else "")
+                    g = gb.find_grade(name, module.posttest, module.id, learner)
                     g.manual_score = bo_outcomes()[1] if (learner, module.id) == ("bo", "m2-outcomes") else g.max_score
                     g.needs_manual_grade = False
         gb.db.commit()

@@ -133,8 +133,11 @@ def test_results_report_lms_and_certificates_follow_the_deciding_attempt(tmp_pat
                                         email=f"{learner}@example.org")
             for module in course.modules:
                 for spec, _ in items(course, module.forms[0]):
-                    if spec["kind"] == "text":
-                        grade = gb.find_grade(spec["id"].replace(".", "-"), module.posttest, module.id, learner)
+                    written = spec["kind"] == "conversation" and "points" in spec["conversation"].get(
+                        "written_turn", {})  # a conversation's written turn: its own hand-graded task cell
+                    if spec["kind"] == "text" or written:
+                        name = spec["id"].replace(".", "-") + ("-written" if written else "")
+                        grade = gb.find_grade(name, module.posttest, module.id, learner)
                         grade.manual_score, grade.needs_manual_grade = grade.max_score, False
         gb.db.commit()
 

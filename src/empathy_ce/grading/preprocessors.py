@@ -266,7 +266,9 @@ class ItemFeedback(NbGraderPreprocessor):
                 cells_out.append(cell)
                 grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
                 spec = item_spec(cell.source) if cell.cell_type == "code" else None
-                if spec is None or spec.get("mode") != "assessment" or not utils.is_grade(cell):
+                if utils.is_task(cell) and cell.metadata["nbgrader"].get("points"):
+                    spec = {"id": grade_id}  # a hand-graded task (a conversation's written turn): counts too
+                elif spec is None or spec.get("mode") != "assessment" or not utils.is_grade(cell):
                     continue
                 try:
                     grade = gb.find_grade(grade_id, info["notebook"], info["assignment"], info["student"])

@@ -14,6 +14,7 @@ from typing import Any
 from .. import cells, kinds
 from .. import course as course_model
 from ..front_matter import NOT_SET, provider_field
+from ..kinds.conversation.written import written_points
 
 SHOWN_FIELDS = ("id", "kind", "mode", "objective", "points", "context", "prompt", "options", "scale", "unit",
                 "rubric")
@@ -97,7 +98,8 @@ def posttest_preview(module_id: str, root: Path | None = None, samples: int | No
     found = cells.notebook_items(release)
     items = [spec for spec, meta in found if spec.get("mode") == "assessment" and meta.get("grade")]
     attests = any(spec["kind"] == "attestation" for spec, _ in found)  # not graded, required for a certificate
-    total = sum(spec.get("points", 0) for spec in items)
+    # A conversation's written turn is hand-graded in a cell of its own, with its own points.
+    total = sum(spec.get("points", 0) + written_points(spec) for spec in items)
     notebook = release.relative_to(course.root).as_posix()
     shown = sample_items(items, samples) if samples else items
     parts = [
