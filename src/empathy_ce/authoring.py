@@ -16,7 +16,7 @@ from nbformat.notebooknode import NotebookNode
 from . import kinds
 from .items import check_key, validate_item
 
-RATIONALE_PREFIX = "# Rationale:"  # read back by grading.preprocessors.hidden_rationale for feedback
+RATIONALE_PREFIX = "# Rationale:"  # read back by grading.item_feedback.hidden_rationale for feedback
 
 ORDER = ("id", "kind", "mode", "objective", "points", "tolerance", "unit", "context", "prompt", "scale",
          "options", "rubric", "answer", "rationale", "example")

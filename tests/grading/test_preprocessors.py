@@ -21,6 +21,7 @@ from support.learners import answers_json
 from traitlets.config import Config
 
 from empathy_ce import authoring
+from empathy_ce.grading import item_feedback
 from empathy_ce.grading import preprocessors as pp
 
 ASSIGNMENT = "gold"
@@ -239,7 +240,7 @@ def feedback(tmp_path: Path, source: nbformat.NotebookNode, resources: dict, sco
             grade.needs_manual_grade = score is None
         gb.db.commit()
     config = Config({"CourseDirectory": {"root": str(tmp_path)}})
-    return pp.ItemFeedback(config=config).preprocess(submitted(source), resources)[0]
+    return item_feedback.ItemFeedback(config=config).preprocess(submitted(source), resources)[0]
 
 
 def test_item_feedback_says_right_or_not_under_each_item_and_passes_a_full_score(tmp_path, source, resources):
@@ -272,12 +273,13 @@ def test_item_feedback_leaves_a_notebook_that_is_not_a_post_test_alone(tmp_path,
     resources["nbgrader"]["notebook"] = "practice"
     course_files(tmp_path)
     nb = submitted(source)
-    out, _ = pp.ItemFeedback(config=Config({"CourseDirectory": {"root": str(tmp_path)}})).preprocess(nb, resources)
+    feedback = item_feedback.ItemFeedback(config=Config({"CourseDirectory": {"root": str(tmp_path)}}))
+    out, _ = feedback.preprocess(nb, resources)
     assert [c.source for c in out.cells] == [c.source for c in source.cells]
 
 
 def test_hidden_rationale_is_read_back_from_the_hidden_tests():
     spec, key = golden.ITEMS[0]
     source = authoring.item_source(spec, key, rationale="B names the feeling.\nIt also reflects meaning.")
-    assert pp.hidden_rationale(source) == "B names the feeling. It also reflects meaning."
-    assert pp.hidden_rationale(authoring.item_source(spec, key)) is None
+    assert item_feedback.hidden_rationale(source) == "B names the feeling. It also reflects meaning."
+    assert item_feedback.hidden_rationale(authoring.item_source(spec, key)) is None

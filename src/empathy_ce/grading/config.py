@@ -20,11 +20,12 @@ from ..answers import FILENAME
 from . import preprocessors as pp
 from .engines import share_engines
 from .execute import KernelFreeCheckCellMetadata, KernelFreeExecute
+from .item_feedback import ItemFeedback
 from .sandbox import LimitedKernelManager
 from .save_grades import OneCommitSaveAutoGrades
 
 OURS = (pp.RefuseAnswerFiles, pp.StripWidgetState, pp.KeepItemCells, pp.RestoreCells, pp.MirrorSubmission,
-        pp.RemoveAddedCells, pp.ScreenLearnerCode, pp.FlagWrittenAnswers, pp.ItemFeedback, KernelFreeExecute,
+        pp.RemoveAddedCells, pp.ScreenLearnerCode, pp.FlagWrittenAnswers, ItemFeedback, KernelFreeExecute,
         KernelFreeCheckCellMetadata, OneCommitSaveAutoGrades)
 # nbgrader's autograde steps replaced by ours: kernel-free execution and the metadata check that a notebook graded
 # without a kernel does not need twice (execute.py), and grades saved in one commit per notebook (save_grades.py).
@@ -71,7 +72,7 @@ def configure(c: Config, root: str | Path) -> None:
     i = grade.index(OneCommitSaveAutoGrades)
     c.Autograde.autograde_preprocessors = [*grade[:i], pp.FlagWrittenAnswers, *grade[i:]]
     # Feedback: right or not and why under each post-test item, and what to review for a module not passed.
-    c.GenerateFeedback.preprocessors = [*_default(GenerateFeedback, "preprocessors"), pp.ItemFeedback]
+    c.GenerateFeedback.preprocessors = [*_default(GenerateFeedback, "preprocessors"), ItemFeedback]
     # Learner kernels: CPU, memory and file-size limits, no planted modules, and at autograde a sandbox (sandbox.py).
     c.Execute.kernel_manager_class = LimitedKernelManager
     # nbconvert validates the notebook after every preprocessor; once, after the last, is enough: an invalid
