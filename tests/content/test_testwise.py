@@ -13,7 +13,6 @@ scores over 40% of the post-test's single-choice points; practice sets stay unde
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from statistics import mean
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import nbformat
 import pytest
 from support import ROOT
+from support.testwise import ABSOLUTES, HEDGES, count_words
 
 from empathy_ce import cells
 from empathy_ce import course as course_model
@@ -31,22 +31,6 @@ COURSE = course_model.load(ROOT)
 POSTTEST_LIMIT = 0.50
 SINGLE_LIMIT = 0.40
 PRACTICE_LIMIT = 0.60
-
-# Words a test-wise learner reads as "careful, so probably right" or "absolute, so probably wrong".
-HEDGES = ("may", "might", "can", "could", "often", "tend", "tends", "tended", "usually", "generally", "some",
-          "suggest", "suggests", "likely", "partly", "probably", "possibly", "perhaps", "appear", "appears",
-          "seem", "seems", "sometimes", "typically", "modest", "moderate", "associated", "at least", "not",
-          "cannot", "but", "although", "while", "unless", "depends", "depending", "maybe", "about")
-ABSOLUTES = ("always", "never", "all", "every", "none", "only", "automatically", "completely", "entirely",
-             "must", "no", "guarantee", "guarantees", "proves", "prove", "proof", "whole", "solely", "purely",
-             "nothing", "everyone", "impossible", "certainly", "definitely", "any", "fully", "totally",
-             "invariably", "sole", "no one", "nobody", "exactly")
-
-
-def count_words(text: str, words: tuple[str, ...]) -> int:
-    text = text.lower()
-    return sum(len(re.findall(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text)) for w in words)
-
 
 Item = tuple[dict[str, Any], Any]  # (spec, key)
 

@@ -17,6 +17,7 @@ import nbformat
 import pytest
 import yaml
 from support import ROOT
+from support.testwise import ABSOLUTES, HEDGES, count_words
 
 from empathy_ce import cells
 from empathy_ce import course as course_model
@@ -92,22 +93,6 @@ def test_the_client_opens_up_after_empathy_closes_down_after_missteps_and_can_be
 
 
 Reply = dict[str, Any]
-# The word lists of tests/test_testwise.py, copied (test files never import one another).
-HEDGES = ("may", "might", "can", "could", "often", "tend", "tends", "tended", "usually", "generally", "some",
-          "suggest", "suggests", "likely", "partly", "probably", "possibly", "perhaps", "appear", "appears",
-          "seem", "seems", "sometimes", "typically", "modest", "moderate", "associated", "at least", "not",
-          "cannot", "but", "although", "while", "unless", "depends", "depending", "maybe", "about")
-ABSOLUTES = ("always", "never", "all", "every", "none", "only", "automatically", "completely", "entirely",
-             "must", "no", "guarantee", "guarantees", "proves", "prove", "proof", "whole", "solely", "purely",
-             "nothing", "everyone", "impossible", "certainly", "definitely", "any", "fully", "totally",
-             "invariably", "sole", "no one", "nobody", "exactly")
-
-
-def count_words(text: str, words: tuple[str, ...]) -> int:
-    text = text.lower()
-    return sum(len(re.findall(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text)) for w in words)
-
-
 def surface_strategies() -> dict[str, Callable[[list[Reply]], list[Reply]]]:
     """Ways to pick a reply without reading the client (by length, position, hedges or absolute words, as in
     tests/test_testwise.py; by the second-longest reply, by the phrases empathic replies tend to use, or by
