@@ -16,26 +16,24 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from nbgrader.coursedir import CourseDirectory
 from support import ROOT
 from support import SHOTS as ALL_SHOTS
 from support.instructor_course import make_course
+from support.lab import new_page
 
 from empathy_ce import cells
 from empathy_ce import course as course_model
 from empathy_ce.instructor import analysis, completion, report
 from empathy_ce.instructor.results import Learner, ModuleResult, Results
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 BIN = Path(sys.executable).parent
 SHOTS = ALL_SHOTS / "completion"
 START = dt.datetime(2026, 5, 4, 9, 0, tzinfo=dt.UTC)
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium")]
+pytestmark = [pytest.mark.browser]  # the shared `browser` fixture (conftest): fails under CI without Chromium
 
 
 def get_json(url: str) -> object:
@@ -123,60 +121,59 @@ def open_and_run(page, base: str, notebook: str, shown: str) -> None:
                 raise
 
 
-def test_a_learner_answers_the_evaluation_and_attests_in_jupyterlab(lab: str, learner: Path):
-    from playwright.sync_api import sync_playwright
-
+def test_a_learner_answers_the_evaluation_and_attests_in_jupyterlab(lab: str, learner: Path, browser: Any):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(30_000)
-            open_and_run(page, lab, "course-evaluation/course_evaluation.ipynb", "course-evaluation.objectives.trust-1")
-            first = page.locator(".ece-item[data-item='course-evaluation.objectives.trust-1']")
-            assert "course evaluation · not scored" in first.inner_text().lower()
-            first.locator("label", has_text="Mostly").click()
-            assert saved(learner / "course-evaluation" / "answers.json", "course-evaluation.objectives.trust-1") == 4
-            first.scroll_into_view_if_needed()
-            page.screenshot(path=str(SHOTS / "evaluation-notebook.png"))
-            minutes = page.locator(".ece-item[data-item='course-evaluation.course.minutes'] input")
-            minutes.fill("320")
-            minutes.press("Tab")
-            assert saved(learner / "course-evaluation" / "answers.json", "course-evaluation.course.minutes") == 320
-            bias = page.locator(".ece-item[data-item='course-evaluation.course.bias']")
-            bias.locator("label", has_text="No").click()
-            bias.scroll_into_view_if_needed()
-            page.screenshot(path=str(SHOTS / "evaluation-notebook-course.png"))
+    errors: list[str] = []
+    # Each notebook in a fresh page: a reloaded JupyterLab would reopen the first notebook's workspace and can show
+    # a dialog over the menu bar.
+    page = new_page(browser, 1280, 900, errors)
+    try:
+        open_and_run(page, lab, "course-evaluation/course_evaluation.ipynb", "course-evaluation.objectives.trust-1")
+        first = page.locator(".ece-item[data-item='course-evaluation.objectives.trust-1']")
+        assert "course evaluation · not scored" in first.inner_text().lower()
+        first.locator("label", has_text="Mostly").click()
+        assert saved(learner / "course-evaluation" / "answers.json", "course-evaluation.objectives.trust-1") == 4
+        first.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "evaluation-notebook.png"))
+        minutes = page.locator(".ece-item[data-item='course-evaluation.course.minutes'] input")
+        minutes.fill("320")
+        minutes.press("Tab")
+        assert saved(learner / "course-evaluation" / "answers.json", "course-evaluation.course.minutes") == 320
+        bias = page.locator(".ece-item[data-item='course-evaluation.course.bias']")
+        bias.locator("label", has_text="No").click()
+        bias.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "evaluation-notebook-course.png"))
 
-            open_and_run(page, lab, "m1-trust/trust_posttest.ipynb", "m1-trust.post.attestation")
-            attest = page.locator(".ece-item[data-item='m1-trust.post.attestation']")
-            attest.scroll_into_view_if_needed()
-            attest.locator("input[type=checkbox]").check()
-            attest.get_by_label("Your full name").fill("Sam Rivera")
-            attest.get_by_label("Minutes you spent").fill("70")
-            attest.get_by_label("License number").fill("LPC-40417")
-            attest.get_by_label("Licensing jurisdiction").fill("Oregon")
-            attest.get_by_label("Licensing jurisdiction").press("Tab")
-            deadline = time.monotonic() + 30
-            while True:
-                value = saved(learner / "m1-trust" / "answers.json", "m1-trust.post.attestation")
-                if value.get("license_jurisdiction") == "Oregon" or time.monotonic() > deadline:
-                    break
-                time.sleep(0.2)
-            assert value == {"attested": True, "name": "Sam Rivera", "minutes": 70, "license_number": "LPC-40417",
-                             "license_jurisdiction": "Oregon"}
-            assert "attestation · not scored" in attest.inner_text().lower()
-            page.screenshot(path=str(SHOTS / "posttest-attestation.png"))
-        finally:
-            browser.close()
+        page.context.close()
+        page = new_page(browser, 1280, 900, errors)
+        open_and_run(page, lab, "m1-trust/trust_posttest.ipynb", "m1-trust.post.attestation")
+        attest = page.locator(".ece-item[data-item='m1-trust.post.attestation']")
+        attest.scroll_into_view_if_needed()
+        attest.locator("input[type=checkbox]").check()
+        attest.get_by_label("Your full name").fill("Sam Rivera")
+        attest.get_by_label("Minutes you spent").fill("70")
+        attest.get_by_label("License number").fill("LPC-40417")
+        attest.get_by_label("Licensing jurisdiction").fill("Oregon")
+        attest.get_by_label("Licensing jurisdiction").press("Tab")
+        deadline = time.monotonic() + 30
+        while True:
+            value = saved(learner / "m1-trust" / "answers.json", "m1-trust.post.attestation")
+            if value.get("license_jurisdiction") == "Oregon" or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert value == {"attested": True, "name": "Sam Rivera", "minutes": 70, "license_number": "LPC-40417",
+                         "license_jurisdiction": "Oregon"}
+        assert "attestation · not scored" in attest.inner_text().lower()
+        page.screenshot(path=str(SHOTS / "posttest-attestation.png"))
+    finally:
+        page.context.close()
+    assert not errors, errors
     record = json.loads((learner / "m1-trust" / "answers.json").read_text())["items"]["m1-trust.post.attestation"]
     assert record["first"] <= record["saved"]
 
 
-def test_the_report_sections_in_the_browser(tmp_path: Path):
+def test_the_report_sections_in_the_browser(tmp_path: Path, browser: Any):
     """Six learners, five evaluations: the summary shows, with no learner id; one quick post-test is flagged."""
-    from playwright.sync_api import sync_playwright
-
     root = make_course(tmp_path / "course")
     course = course_model.load(root)
     ids = [f"learner-{n:02d}" for n in range(6)]
@@ -214,15 +211,13 @@ def test_the_report_sections_in_the_browser(tmp_path: Path):
     assert "learner-05: m1-trust: no attestation in the post-test" in needs
     assert "course evaluation not submitted" in needs
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.goto(page_path.as_uri())
-            assert page.evaluate("document.documentElement.scrollWidth") <= 1366
-            page.locator("#evaluation").screenshot(path=str(SHOTS / "report-evaluation.png"))
-            page.locator("#time-on-task").screenshot(path=str(SHOTS / "report-time-on-task.png"))
-            flagged = page.locator("#time-on-task tbody tr").first.inner_text()
-            assert "learner-00" in flagged and "m1-trust" in flagged and "implausibly short" in flagged
-        finally:
-            browser.close()
+    page = new_page(browser, 1366, 900, [])
+    try:
+        page.goto(page_path.as_uri())
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+        page.locator("#evaluation").screenshot(path=str(SHOTS / "report-evaluation.png"))
+        page.locator("#time-on-task").screenshot(path=str(SHOTS / "report-time-on-task.png"))
+        flagged = page.locator("#time-on-task tbody tr").first.inner_text()
+        assert "learner-00" in flagged and "m1-trust" in flagged and "implausibly short" in flagged
+    finally:
+        page.context.close()
