@@ -20,9 +20,9 @@ from support import SHOTS as ALL_SHOTS
 from support.browser import chromium
 
 COURSE_ID = "therapeutic-empathy"
-PROVIDER = {"name": "Northfield Institute for Counselling Education",
+PROVIDER = {"name": "Northfield Institute for Counseling Education",
             "approval_statement": "Northfield Institute is approved by the Example Board of Behavioral Sciences "
-                                  "to sponsor continuing education for counsellors.",
+                                  "to sponsor continuing education for counselors.",
             "approval_number": "EBBS-CE-4417",
             "authors": "A. Author, PhD, licensed psychologist", "reviewers": "R. Reviewer, LCSW",
             "conflicts_of_interest": "None declared.", "commercial_support": "None.",
