@@ -17,6 +17,7 @@ import pytest
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ComputeChecksums, SaveCells
 from support import golden
+from support.gold_course import COURSE_YML
 from support.learners import answers_json
 from traitlets.config import Config
 
@@ -206,12 +207,6 @@ def test_flag_written_answers_reads_an_unreadable_file_as_no_answers(source, res
 # --------------------------------------------------------------------------------------------------- feedback
 
 
-COURSE_YML = """title: Golden course
-delivery: home study
-pass_mark: 0.75
-provider: {name: "", approval_statement: "", approval_number: ""}
-modules: [gold]
-"""
 MODULE_YML = """id: gold
 title: Golden module
 contact_hours: 1.0
