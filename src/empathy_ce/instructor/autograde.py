@@ -31,6 +31,8 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde
 from nbgrader.utils import rmtree
 
+from . import speedups
+
 
 class CourseAutograde(Autograde):
     """nbgrader's Autograde as configured, recording what happened to each notebook.
@@ -84,6 +86,10 @@ class CourseAutograde(Autograde):
             marker.touch()
             self._markers.append(marker)
         return go
+
+    def init_assignment(self, assignment_id: str, student_id: str) -> None:
+        super().init_assignment(assignment_id, student_id)
+        speedups.commit_so_far()
 
     def graded_names(self, assignment_id: str) -> frozenset[str]:
         """The assignment's notebooks in the gradebook: nbgrader skips any other notebook a learner submits."""

@@ -10,6 +10,10 @@ Each helper changes how often nbgrader repeats a constant piece of set-up, never
   (flush), and the block ends with one commit (after a failure too, keeping what nbgrader had written, as its
   own commits would). Used for submissions graded without a kernel: the write lock is held for a fraction of a
   second, and other workers wait for it (SQLite's busy timeout is raised to ``BUSY_SECONDS``).
+- nbgrader's autograde looks each item cell's release copy up in the gradebook twice per submission (about 30
+  queries a notebook, most of a worker's database time); ``KeptGradebook`` reads each release cell once per
+  worker and hands out a copy of its columns (the release does not change while a batch is graded; a new
+  ``empathy-ce grade`` run reads it afresh).
 - nbgrader's cell-metadata check calls ``jsonschema.validate``, which re-checks the constant metadata schema
   against the JSON-schema meta-schema for every cell; ``cached_schema_checks()`` checks it once (from
   ``grading/schema_checks.py``, which the configured metadata check also uses in every nbgrader command).
@@ -29,10 +33,11 @@ import importlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
-from nbgrader.api import Gradebook
-from sqlalchemy import event
+from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy import event, inspect
 
 from ..grading.schema_checks import cached_schema_checks as cached_schema_checks  # used by grade.py
 
@@ -99,6 +104,27 @@ class KeptGradebook(Gradebook):
     def close(self) -> None:
         self.db.remove()
 
+    def find_source_cell(self, name: str, notebook: str, assignment: str) -> Any:
+        return self._release_cell(super().find_source_cell, name, notebook, assignment)
+
+    def find_graded_cell(self, name: str, notebook: str, assignment: str) -> Any:
+        return self._release_cell(super().find_graded_cell, name, notebook, assignment)
+
+    def _release_cell(self, find: Any, *key: str) -> Any:
+        """A release cell's columns, read once (nbgrader's callers only read them), or its MissingEntry again."""
+        cache = self.__dict__.setdefault("_release_cells", {})
+        found = cache.get((find.__name__, *key))
+        if found is None:
+            try:
+                cell = find(*key)
+                found = SimpleNamespace(**{c.key: getattr(cell, c.key) for c in inspect(cell).mapper.column_attrs})
+            except MissingEntry as missing:
+                found = missing
+            cache[(find.__name__, *key)] = found
+        if isinstance(found, MissingEntry):
+            raise MissingEntry(*found.args)
+        return found
+
     def dispose(self) -> None:
         super().close()
 
@@ -131,6 +157,18 @@ def one_transaction() -> Iterator[None]:
         if _Transaction.rolled_back:
             log.warning("a gradebook write was refused and rolled back while grading this submission; "
                         "grade it again with --force")
+
+
+def commit_so_far() -> None:
+    """Inside one_transaction(), commit what the block has written so far and go on in a new transaction.
+
+    Called once nbgrader has set a submission up: its gradebook writes come first, and holding SQLite's write
+    lock from them until the grades are saved would make other workers wait out the whole grading.
+    """
+    if not _Transaction.active:
+        return
+    for scoped in _Transaction.sessions.values():
+        scoped.commit()
 
 
 @contextmanager
