@@ -17,14 +17,13 @@ from typing import Any
 import nbformat
 import pytest
 import yaml
-from nbclient import NotebookClient
 from support import ROOT
+from support.kernels import graded_both_ways
 from support.node import run_module
 
 from empathy_ce import authoring, cells, kinds
 from empathy_ce.conversation import path as paths
 from empathy_ce.conversation.split import answer_key, join, key_strings, learner_script
-from empathy_ce.grading import evaluation, kernel_free
 from empathy_ce.items import InvalidAnswer, ItemError, check_key, check_value, validate_item
 from empathy_ce.kinds import front
 from empathy_ce.scoring import fraction, grade_item
@@ -174,17 +173,7 @@ def test_kernel_and_kernel_free_grader_agree_for_simulated_learners(name: str, t
                                                                    monkeypatch: pytest.MonkeyPatch):
     value = {"path": worst_path(SCRIPT)} if name == "worst" else LEARNERS[name]
     answers(tmp_path, value)
-    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    kernel = notebook()
-    NotebookClient(kernel, timeout=180, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
-    monkeypatch.delenv("NBGRADER_EXECUTION")
-    free = notebook()
-    steps = kernel_free.plan(free, folder=tmp_path)
-    assert steps is not None, "the kernel-free grader refused the conversation"
-    evaluation.evaluate(free, steps, tmp_path)  # fills in the outputs in place
-    for ours, theirs in zip(free.cells, kernel.cells, strict=True):
-        assert ours.get("outputs") == theirs.get("outputs")
+    kernel = graded_both_ways(notebook, tmp_path, monkeypatch)
     result = [o for o in kernel.cells[2].outputs if o.output_type == "execute_result"]
     points = float(result[0]["data"]["text/plain"])
     assert points == pytest.approx(expected(name, value))
