@@ -15,7 +15,7 @@ import yaml
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveAutoGrades, SaveCells
 from support import ROOT
-from support.course import Course
+from support.course import Course, course_yml, module_yml
 from support.kernels import graded_both_ways
 from support.learners import answers_json
 
@@ -96,33 +96,14 @@ def _code_meta(source: str) -> dict:
     return json.loads(json.dumps(cell.metadata))
 
 
-COURSE_YML = """title: Written-turn course
-delivery: home study
-pass_mark: 0.75
-provider: {name: "", approval_statement: "", approval_number: ""}
-modules: [conv]
-"""
-MODULE_YML = """id: conv
-title: Conversation module
-contact_hours: 1.0
-objectives: {cultivation-3: Rate and validate}
-notebooks: {practice: [], posttest: conv}
-"""
-
-
-def course_files(root: Path) -> None:
-    """A course description, so that nbgrader's feedback runs the course's ItemFeedback on the post-test."""
-    (root / "course" / "modules").mkdir(parents=True)
-    (root / "course" / "course.yml").write_text(COURSE_YML)
-    (root / "course" / "modules" / "conv.yml").write_text(MODULE_YML)
-
-
 @pytest.fixture(scope="module")
 def autograded(tmp_path_factory: pytest.TempPathFactory) -> Course:
     tmp_path = tmp_path_factory.mktemp("written")
     (tmp_path / "course").mkdir()
     course = Course(tmp_path / "course")
-    course_files(course.root)
+    # A course description, so that nbgrader's feedback runs the course's ItemFeedback on the post-test.
+    course.describe(course_yml("Written-turn course", "conv"), "conv",
+                    module_yml("conv", "Conversation module", "{cultivation-3: Rate and validate}"))
     course.add_source("conv", "conv", graded_notebook())
     course.nbgrader("generate_assignment", "conv", "--force")
     course.nbgrader("release_assignment", "conv", "--force")
