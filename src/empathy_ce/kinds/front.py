@@ -49,8 +49,10 @@ def _exports(source: str, where: str, *, imports: bool) -> list[str]:
     (`imports`: by name from a relative .js file, as a kind's front.js may; otherwise not at all)."""
     bad = _FORBIDDEN.search(_IMPORT.sub("", source) if imports else source)
     if bad:
-        rule = ("import only { names } from a relative .js file" if imports else "it imports nothing") \
-            if bad.group(1) == "import" else "export by name only"
+        if bad.group(1) != "import":
+            rule = "export by name only"
+        else:
+            rule = "import only { names } from a relative .js file" if imports else "it imports nothing"
         raise FrontEndError(f"{where} may not use {bad.group(1)!r} ({rule}; see kinds/front.py)")
     return _EXPORT.findall(source)
 
