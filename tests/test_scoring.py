@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from support import golden
+from support.node import run_module
 
 from empathy_ce import kinds
 from empathy_ce.items import InvalidAnswer, check_key, check_value, validate_item
@@ -48,19 +47,11 @@ def test_documented_partial_credit_rules():
 def node_scores(tmp_path: Path, cases: list[dict]) -> list:
     """What the widget's front end (item.js with every registered kind bundled in, as JupyterLab gets it) says
     for each case: the fraction, or "invalid" where its check refuses the answer or the key."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed, so the front end's scoring cannot be run")
     (tmp_path / "item.mjs").write_text(front.bundle())
-    (tmp_path / "cases.json").write_text(json.dumps(cases, allow_nan=False))
-    script = ("import {checkKey, checkValue, fraction} from './item.mjs'; import fs from 'fs';"
-              "const cases = JSON.parse(fs.readFileSync('cases.json'));"
-              "const one = (c) => { try { const key = checkKey(c.spec, c.key);"
-              " return fraction(c.spec, checkValue(c.spec, c.value), key); } catch (e) { return 'invalid'; } };"
-              "console.log(JSON.stringify(cases.map(one)));")
-    out = subprocess.run([node, "--input-type=module", "-e", script], cwd=tmp_path, capture_output=True, text=True,
-                         check=True).stdout
-    return json.loads(out)
+    return run_module(tmp_path, cases, "import {checkKey, checkValue, fraction} from './item.mjs';",
+                      "cases.map((c) => { try { const key = checkKey(c.spec, c.key);"
+                      " return fraction(c.spec, checkValue(c.spec, c.value), key); }"
+                      " catch (e) { return 'invalid'; } })")
 
 
 def python_score(case: dict) -> float | str | None:

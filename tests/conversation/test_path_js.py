@@ -7,15 +7,14 @@ score the rest identically.
 
 from __future__ import annotations
 
-import json
 import random
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support import ROOT
+from support.node import run_module
 
 from empathy_ce.conversation import path as paths
 from empathy_ce.conversation import profile, script
@@ -58,9 +57,6 @@ def python_verdict(item: dict[str, Any], value: Any) -> dict[str, Any]:
 
 
 def test_front_end_scores_and_rejects_like_python(tmp_path: Path) -> None:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is not installed: the front end's path rule cannot be checked")
     rng = random.Random(13)
     cases = []
     for item in COURSE.values():
@@ -70,14 +66,9 @@ def test_front_end_scores_and_rejects_like_python(tmp_path: Path) -> None:
         cases += [{"script": item, "value": v} for v in values]
         cases += [{"script": longer, "value": [*item["expert_path"], "a"]}]
     shutil.copy(PATH_JS, tmp_path / "path.mjs")
-    (tmp_path / "cases.json").write_text(json.dumps(cases))
-    program = ("import {fraction} from './path.mjs'; import fs from 'fs';"
-               "const cases = JSON.parse(fs.readFileSync('cases.json'));"
-               "console.log(JSON.stringify(cases.map(c => { try { return {fraction: fraction(c.script, c.value)}; }"
-               " catch (e) { if (e.name !== 'InvalidAnswer') throw e; return {error: e.message}; } })));")
-    out = subprocess.run([node, "--input-type=module", "-e", program], cwd=tmp_path, capture_output=True, text=True,
-                         check=True).stdout
-    results = json.loads(out)
+    results = run_module(tmp_path, cases, "import {fraction} from './path.mjs';",
+                         "cases.map(c => { try { return {fraction: fraction(c.script, c.value)}; }"
+                         " catch (e) { if (e.name !== 'InvalidAnswer') throw e; return {error: e.message}; } })")
     assert len(results) == len(cases)
     rejected = 0
     for case, js in zip(cases, results, strict=True):
@@ -91,28 +82,21 @@ def test_front_end_scores_and_rejects_like_python(tmp_path: Path) -> None:
 
 
 def test_front_end_summary_matches_python(tmp_path: Path) -> None:
-    """R:Q, %CR and their bands on the end screen: the same numbers in the browser as in Python."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is not installed: the front end's summary cannot be checked")
+    """R:Q, %CR, their labels and bands on the end screen: the same in the browser as in Python."""
     rng = random.Random(5)
     codes = list(script.CODES)
     cases = [[], ["validation"], ["open-question"], ["simple-reflection"] * 2 + ["open-question"] * 2]
     cases += [[rng.choice(codes) for _ in range(rng.randrange(1, 9))] for _ in range(300)]
     shutil.copy(PATH_JS, tmp_path / "path.mjs")
-    (tmp_path / "cases.json").write_text(json.dumps(cases))
-    program = ("import {summary} from './path.mjs'; import fs from 'fs';"
-               "console.log(JSON.stringify(JSON.parse(fs.readFileSync('cases.json')).map(summary)));")
-    out = subprocess.run([node, "--input-type=module", "-e", program], cwd=tmp_path, capture_output=True, text=True,
-                         check=True).stdout
+    out = run_module(tmp_path, cases, "import {summary} from './path.mjs';", "cases.map(summary)")
     bands = set()
-    for codes_, js in zip(cases, json.loads(out), strict=True):
+    for codes_, js in zip(cases, out, strict=True):
         py = profile.summary(codes_)
         assert js["counts"] == py["counts"]
         for key in ("reflections", "questions", "complex_reflections"):
             assert js[key] == py[key]
         for mine, theirs in zip(js["measures"], py["measures"], strict=True):
-            assert {k: mine[k] for k in ("measure", "value", "fair", "good", "band")} == \
-                   {k: theirs[k] for k in ("measure", "value", "fair", "good", "band")}, codes_
+            assert {k: mine[k] for k in ("measure", "label", "value", "fair", "good", "band")} == \
+                   {k: theirs[k] for k in ("measure", "label", "value", "fair", "good", "band")}, codes_
             bands.add(theirs["band"])
     assert bands == {"not computed", "below fair", "at or above fair", "at or above good"}

@@ -17,14 +17,15 @@ from typing import Any
 import nbformat
 import pytest
 import yaml
-from nbclient import NotebookClient
 from support import ROOT
+from support.kernels import graded_both_ways
+from support.node import run_module
 
 from empathy_ce import authoring, cells, kinds
 from empathy_ce.conversation import path as paths
 from empathy_ce.conversation.split import answer_key, join, key_strings, learner_script
-from empathy_ce.grading import evaluation, kernel_free
 from empathy_ce.items import InvalidAnswer, ItemError, check_key, check_value, validate_item
+from empathy_ce.kinds import front
 from empathy_ce.scoring import fraction, grade_item
 from empathy_ce.widget import front_end_spec
 
@@ -172,17 +173,7 @@ def test_kernel_and_kernel_free_grader_agree_for_simulated_learners(name: str, t
                                                                    monkeypatch: pytest.MonkeyPatch):
     value = {"path": worst_path(SCRIPT)} if name == "worst" else LEARNERS[name]
     answers(tmp_path, value)
-    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    kernel = notebook()
-    NotebookClient(kernel, timeout=180, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
-    monkeypatch.delenv("NBGRADER_EXECUTION")
-    free = notebook()
-    steps = kernel_free.plan(free, folder=tmp_path)
-    assert steps is not None, "the kernel-free grader refused the conversation"
-    evaluation.evaluate(free, steps, tmp_path)  # fills in the outputs in place
-    for ours, theirs in zip(free.cells, kernel.cells, strict=True):
-        assert ours.get("outputs") == theirs.get("outputs")
+    kernel = graded_both_ways(notebook, tmp_path, monkeypatch)
     result = [o for o in kernel.cells[2].outputs if o.output_type == "execute_result"]
     points = float(result[0]["data"]["text/plain"])
     assert points == pytest.approx(expected(name, value))
@@ -197,17 +188,11 @@ def test_kernel_and_kernel_free_grader_agree_for_simulated_learners(name: str, t
         assert points < grade_item(graded_cell()[1], {"path": ["c", "b", "b"]}, graded_cell()[2])
 
 
-def test_front_end_copy_of_the_path_rule_scores_every_course_conversation_like_python(tmp_path: Path):
-    """front.js carries a copy of conversation/path.js (a kind's front.js cannot import): on every course
-    conversation, every complete path, every prefix and tampered paths, it accepts, refuses and scores as Python."""
-    import shutil
-    import subprocess
-
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
+def test_front_end_scores_every_course_conversation_like_python(tmp_path: Path):
+    """front.js, as the site serves it (conversation/path.js inlined): on every course conversation, every complete
+    path, every prefix and tampered paths, it accepts, refuses and scores as Python."""
     (tmp_path / "package.json").write_text('{"type": "module"}')
-    (tmp_path / "conversation.js").write_text(kinds.get("conversation").front_end)
+    (tmp_path / "conversation.js").write_text(front.site_files()["kinds/conversation.js"])
     cases = []
     for file in sorted((ROOT / "course" / "conversations").glob("*.yml")):
         script = yaml.safe_load(file.read_text("utf-8"))
@@ -219,14 +204,10 @@ def test_front_end_copy_of_the_path_rule_scores_every_course_conversation_like_p
             values += [{"path": full[:cut]} for cut in range(1, len(full) + 1)]
             values += [{"path": [*full, "a"]}, {"path": [*full[:-1], "zz"]}]
         cases += [{"spec": spec, "key": key, "value": v} for v in values]
-    (tmp_path / "cases.json").write_text(json.dumps(cases))
-    run = ("import fs from 'fs'; import {check, checkKey, fraction} from './conversation.js';"
-           "const cases = JSON.parse(fs.readFileSync('cases.json'));"
-           "console.log(JSON.stringify(cases.map((c) => { try { const k = checkKey(c.spec, c.key);"
-           " const v = c.value === null ? null : check(c.spec, c.value);"
-           " return v === null ? 0 : fraction(c.spec, v, k); } catch (e) { return 'invalid'; } })));")
-    out = json.loads(subprocess.run([node, "--input-type=module", "-e", run], cwd=tmp_path, capture_output=True,
-                                    text=True, check=True).stdout)
+    out = run_module(tmp_path, cases, "import {check, checkKey, fraction} from './conversation.js';",
+                     "cases.map((c) => { try { const k = checkKey(c.spec, c.key);"
+                     " const v = c.value === null ? null : check(c.spec, c.value);"
+                     " return v === null ? 0 : fraction(c.spec, v, k); } catch (e) { return 'invalid'; } })")
     for case, js in zip(cases, out, strict=True):
         try:
             spec = case["spec"]

@@ -79,6 +79,8 @@ def test_a_practice_conversation_plays_to_the_end_on_the_static_page(tmp_path: P
         text = item.inner_text()
         assert "The conversation has ended" in text
         assert "R:Q" in text and "%CR" in text and "training heuristic" in text
+        # Each measure named in words (the labels come with path.js's summary, as with Python's).
+        assert "R:Q (reflections per question)" in text and "%CR (share of reflections that are complex)" in text
         assert "The path an experienced clinician would likely take" in text
         assert "earned 100% of the best path's score" in text
         assert axe_violations(page) == []

@@ -12,15 +12,15 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from nbclient import NotebookClient
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveAutoGrades, SaveCells
 from support import ROOT
-from support.course import Course
+from support.course import Course, course_yml, module_yml
+from support.kernels import graded_both_ways
+from support.learners import answers_json
 
 from empathy_ce import authoring, cells
 from empathy_ce.conversation.split import key_strings
-from empathy_ce.grading import evaluation, kernel_free
 from empathy_ce.kinds.conversation.written import written_grade_id, written_points, written_turn_cell
 
 POSTTEST = ROOT / "solutions" / "m3-cultivation" / "cultivation_posttest.ipynb"
@@ -96,33 +96,14 @@ def _code_meta(source: str) -> dict:
     return json.loads(json.dumps(cell.metadata))
 
 
-COURSE_YML = """title: Written-turn course
-delivery: home study
-pass_mark: 0.75
-provider: {name: "", approval_statement: "", approval_number: ""}
-modules: [conv]
-"""
-MODULE_YML = """id: conv
-title: Conversation module
-contact_hours: 1.0
-objectives: {cultivation-3: Rate and validate}
-notebooks: {practice: [], posttest: conv}
-"""
-
-
-def course_files(root: Path) -> None:
-    """A course description, so that nbgrader's feedback runs the course's ItemFeedback on the post-test."""
-    (root / "course" / "modules").mkdir(parents=True)
-    (root / "course" / "course.yml").write_text(COURSE_YML)
-    (root / "course" / "modules" / "conv.yml").write_text(MODULE_YML)
-
-
 @pytest.fixture(scope="module")
 def autograded(tmp_path_factory: pytest.TempPathFactory) -> Course:
     tmp_path = tmp_path_factory.mktemp("written")
     (tmp_path / "course").mkdir()
     course = Course(tmp_path / "course")
-    course_files(course.root)
+    # A course description, so that nbgrader's feedback runs the course's ItemFeedback on the post-test.
+    course.describe(course_yml("Written-turn course", "conv"), "conv",
+                    module_yml("conv", "Conversation module", "{cultivation-3: Rate and validate}"))
     course.add_source("conv", "conv", graded_notebook())
     course.nbgrader("generate_assignment", "conv", "--force")
     course.nbgrader("release_assignment", "conv", "--force")
@@ -131,8 +112,7 @@ def autograded(tmp_path_factory: pytest.TempPathFactory) -> Course:
         home = tmp_path / "home" / learner
         home.mkdir(parents=True)
         course.nbgrader("fetch_assignment", "conv", *exchange, cwd=home)
-        (home / "conv" / "answers.json").write_text(json.dumps(
-            {"format": "empathy-ce/answers", "version": 1, "items": {GRADED_ID: {"value": value}}}))
+        (home / "conv" / "answers.json").write_text(answers_json({GRADED_ID: value}))
         course.nbgrader("submit", "conv", f"--student={learner}", *exchange, cwd=home)
     course.nbgrader("collect", "conv")
     result = course.nbgrader("autograde", "conv", check=False)
@@ -183,17 +163,6 @@ def test_the_written_turn_needs_a_manual_grade_and_the_grader_score_counts(autog
 @pytest.mark.parametrize("learner", list(LEARNERS))
 def test_kernel_and_kernel_free_grader_give_identical_outputs(learner: str, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch):
-    (tmp_path / "answers.json").write_text(json.dumps(
-        {"format": "empathy-ce/answers", "version": 1, "items": {GRADED_ID: {"value": LEARNERS[learner]}}}))
-    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    kernel = graded_notebook()
-    NotebookClient(kernel, timeout=180, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
-    monkeypatch.delenv("NBGRADER_EXECUTION")
-    free = graded_notebook()
-    steps = kernel_free.plan(free, folder=tmp_path)
-    assert steps is not None, "the kernel-free grader refused the notebook with the written turn"
-    evaluation.evaluate(free, steps, tmp_path)
-    for ours, theirs in zip(free.cells, kernel.cells, strict=True):
-        assert ours.get("outputs") == theirs.get("outputs")
+    (tmp_path / "answers.json").write_text(answers_json({GRADED_ID: LEARNERS[learner]}))
+    kernel = graded_both_ways(graded_notebook, tmp_path, monkeypatch)
     assert (WRITTEN in json.dumps(kernel.cells[1].outputs)) == (learner == "writer")

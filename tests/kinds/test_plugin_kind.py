@@ -15,12 +15,12 @@ from typing import Any
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 from support import ROOT, SHOTS
 from support.browser import Visit
+from support.kernels import graded_both_ways, run_in_kernel
+from support.learners import answers_json
 
 from empathy_ce import authoring, kinds
-from empathy_ce.grading import evaluation, kernel_free
 from empathy_ce.items import ItemError, validate_item
 from empathy_ce.kinds import front
 from empathy_ce.scoring import grade_item
@@ -54,24 +54,12 @@ def plugins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def answers(folder: Path, value: Any) -> None:
-    (folder / "answers.json").write_text(json.dumps({"format": "empathy-ce/answers", "version": 1,
-                                                     "items": {SPEC["id"]: {"value": value}}}))
+    (folder / "answers.json").write_text(answers_json({SPEC["id"]: value}))
 
 
 def notebook() -> nbformat.NotebookNode:
     return authoring.notebook("yesno", [authoring.setup_cell("yesno"),
                                         nbformat.v4.new_code_cell(authoring.item_source(SPEC, "yes"))])
-
-
-def run_in_kernel(nb: nbformat.NotebookNode, folder: Path, plugins: Path, monkeypatch: pytest.MonkeyPatch,
-                  autograde: bool) -> nbformat.NotebookNode:
-    monkeypatch.setenv("PYTHONPATH", str(plugins))  # the kernel finds the kind through its entry point only
-    if autograde:
-        monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(folder)}},
-                   store_widget_state=True).execute()
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    return nb
 
 
 def test_the_kind_is_its_folder_and_one_registration(plugins: Path):
@@ -86,7 +74,8 @@ def test_the_kind_is_its_folder_and_one_registration(plugins: Path):
 
 def test_a_real_kernel_shows_and_scores_it(plugins: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     answers(tmp_path, "yes")
-    nb = run_in_kernel(notebook(), tmp_path, plugins, monkeypatch, autograde=False)
+    monkeypatch.setenv("PYTHONPATH", str(plugins))  # the kernel finds the kind through its entry point only
+    nb = run_in_kernel(notebook(), tmp_path, monkeypatch, autograde=False, timeout=120, store_widget_state=True)
     outputs = nb.cells[2].outputs
     assert [o.output_type for o in outputs] == ["display_data", "display_data", "execute_result"], outputs
     assert 'ece-kind-yesno' in outputs[0]["data"]["text/html"]  # the static copy, from the kind's controls
@@ -103,14 +92,9 @@ def test_a_real_kernel_shows_and_scores_it(plugins: Path, tmp_path: Path, monkey
 def test_the_kernel_free_grader_grades_it_as_a_kernel_does(plugins: Path, tmp_path: Path, value: Any,
                                                             monkeypatch: pytest.MonkeyPatch):
     answers(tmp_path, value)
-    kernel = run_in_kernel(notebook(), tmp_path, plugins, monkeypatch, autograde=True)
-    free = notebook()
-    steps = kernel_free.plan(free, folder=tmp_path)
-    assert steps is not None, "the kernel-free grader refused the notebook"
-    evaluation.evaluate(free, steps, tmp_path)  # fills in the outputs in place
-    for ours, theirs in zip(free.cells, kernel.cells, strict=True):
-        assert ours.get("outputs") == theirs.get("outputs")
-    result = [o for o in free.cells[2].outputs if o.output_type == "execute_result"]
+    monkeypatch.setenv("PYTHONPATH", str(plugins))  # the kernel finds the kind through its entry point only
+    kernel = graded_both_ways(notebook, tmp_path, monkeypatch, timeout=120, store_widget_state=True)
+    result = [o for o in kernel.cells[2].outputs if o.output_type == "execute_result"]
     assert result[0]["data"]["text/plain"] == ("2.0" if value == "yes" else "0.0")
 
 

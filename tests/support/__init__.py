@@ -3,7 +3,9 @@
 Modules: ``course`` (a throwaway nbgrader course), ``golden`` (one item of every kind), ``learners`` (simulated
 learners in real kernels), ``gold_course`` (the golden course released and graded), ``instructor_course`` (a copy
 of the real course, learners through nbgrader's exchange, PostgreSQL), ``hardening`` (counting bad inputs and
-attacks), ``browser`` (the one headless Chromium and the site's HTTP server), ``lab`` (a real JupyterLab server).
+attacks), ``browser`` (the one headless Chromium and the site's HTTP server), ``lab`` (a real JupyterLab server),
+``node`` (JavaScript run in node against Python's rules), ``kernels`` (a notebook graded by a kernel and by the
+kernel-free grader, compared).
 """
 
 from __future__ import annotations

@@ -12,22 +12,11 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from support import golden
-from support.course import Course
+from support.course import Course, course_yml, module_yml
 
 STAMP = "2026-03-02 10:00:00.000000 UTC"  # every submission's timestamp.txt
-COURSE_YML = """title: Golden course
-delivery: home study
-pass_mark: 0.75
-provider: {name: "", approval_statement: "", approval_number: ""}
-modules: [gold]
-"""
-MODULE_YML = """id: gold
-title: Golden module
-contact_hours: 1.0
-objectives: {gold-1: One, gold-2: Two, gold-3: Three}
-notebooks: {practice: [], posttest: gold}
-"""
-
+COURSE_YML = course_yml("Golden course", "gold")
+MODULE_YML = module_yml("gold", "Golden module", "{gold-1: One, gold-2: Two, gold-3: Three}")
 
 def gold_course(root: Path) -> Course:
     """A one-module course of the golden notebook, released with nbgrader."""
@@ -36,9 +25,7 @@ def gold_course(root: Path) -> Course:
     root.mkdir()
     course = Course(root)
     course.add_source("gold", "gold", golden.notebook())
-    (course.root / "course" / "modules").mkdir(parents=True)
-    (course.root / "course" / "course.yml").write_text(COURSE_YML)
-    (course.root / "course" / "modules" / "gold.yml").write_text(MODULE_YML)
+    course.describe(COURSE_YML, "gold", MODULE_YML)
     assert all(step.ok for step in release.release(course.root, ["gold"]))
     return course
 

@@ -1,6 +1,8 @@
 // A learner's path through a conversation, in the browser: the same validation and scoring rule as path.py
 // (documented there), for practice feedback in JupyterLab and on the static site. tests/conversation/
 // test_path_js.py runs both on the same paths, valid and tampered, and requires the same verdicts and scores.
+// The conversation item kind's front.js imports it (kinds/front.py inlines it there for JupyterLab and the site),
+// so it follows the rules of a module a kind imports: it imports nothing and exports only by name.
 
 export class InvalidAnswer extends Error {
   constructor(message) {
@@ -14,7 +16,7 @@ const scoreOf = (rating) => (rating - 1) / 4;
 // A value as JSON, and JSON's name for its type, in the same words as path.py's messages.
 const show = (value) => (value === undefined ? "null" : JSON.stringify(value));
 
-function kindOf(value) {
+export function kindOf(value) {
   if (typeof value === "boolean") return "true or false";
   if (typeof value === "number") return "a number";
   if (typeof value === "string") return "text";
@@ -142,10 +144,10 @@ export function summary(codes) {
   return {
     counts, reflections, questions, complex_reflections: complex,
     measures: [
-      { measure: "R:Q", value: ratio, fair: THRESHOLDS["R:Q"][0], good: THRESHOLDS["R:Q"][1],
-        band: !questions && reflections ? "at or above good" : band("R:Q", ratio) },
-      { measure: "%CR", value: share, fair: THRESHOLDS["%CR"][0], good: THRESHOLDS["%CR"][1],
-        band: band("%CR", share) },
+      { measure: "R:Q", label: "reflections per question", value: ratio, fair: THRESHOLDS["R:Q"][0],
+        good: THRESHOLDS["R:Q"][1], band: !questions && reflections ? "at or above good" : band("R:Q", ratio) },
+      { measure: "%CR", label: "share of reflections that are complex", value: share, fair: THRESHOLDS["%CR"][0],
+        good: THRESHOLDS["%CR"][1], band: band("%CR", share) },
     ],
   };
 }

@@ -50,6 +50,7 @@ def _from_module(module: ModuleType) -> Kind:
     for file in ("schema.json", "front.js"):
         if not (folder / file).is_file():
             raise FileNotFoundError(f"item kind {kind.name!r}: {folder / file} is missing")
+    kind.folder = folder  # front.js may import modules relative to it (kinds/front.py)
     kind.schema = json.loads((folder / "schema.json").read_text("utf-8"))
     kind.front_end = (folder / "front.js").read_text("utf-8")
     style = folder / "front.css"  # optional: the kind's own styles, after item.css's

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import random
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ClassVar
 
 # The qualities of sample answer a kind generates (PrairieLearn's test(): correct, incorrect, invalid).
@@ -35,13 +36,15 @@ def attr(text: str) -> str:
 
 
 class Kind:
-    """One item kind. `name`, `schema` and `front_end` are set by the loader from the folder."""
+    """One item kind. `name` is the folder's name; `folder`, `schema`, `front_end` and `style` are set by the
+    loader from the folder."""
 
     name: str = ""
     hint: ClassVar[str] = "Answer the question."  # under the prompt in static HTML
     preview_hint: ClassVar[str | None] = None  # in the site's post-test preview; None: the hint
     manual: ClassVar[bool] = False  # graded by hand: no key, score() is never called, fraction is None
     uses_options: ClassVar[bool] = False  # answers are option keys (messages, summaries, the report)
+    folder: Path
     schema: dict[str, Any]
     front_end: str
     style: str = ""

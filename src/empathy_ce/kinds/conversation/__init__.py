@@ -10,8 +10,8 @@ hidden tests of a graded item, as the `answer` of a practice item. The stored an
 Scoring is `empathy_ce.conversation.path`'s documented rule (the mean of the chosen replies' scores over the
 best path's, unfinished turns counted as 0). The written turn is not scored here: it is graded by hand against
 its rubric in a task cell of its own (written.py), the learner's reply shown in this cell's output
-(summary_html). front.js carries the same rule in JavaScript (a copy of conversation/path.js,
-since a kind's front.js may not import; the scoring equality test runs both on this kind's samples).
+(summary_html). front.js applies the same rule in JavaScript: it imports conversation/path.js, which
+kinds/front.py inlines (the scoring equality test runs both on this kind's samples).
 """
 
 from __future__ import annotations

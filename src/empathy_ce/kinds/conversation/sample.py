@@ -8,10 +8,39 @@ from __future__ import annotations
 
 from typing import Any
 
+# The client's lines, and every reply, one a row: the line it answers, its key, its text, its code (script.CODES),
+# its empathy rating (1-5) and the line it leads to. A line no reply answers ends the conversation.
+CLIENT = {"n1": "This week was too much.", "n2a": "Yes. I barely slept.", "n2b": "Easy to say.",
+          "n3a": "I am scared I will make a mistake.", "n3b": "Never mind.",
+          "end1": "I should go.", "end2": "Thank you for hearing that."}
+REPLIES = [
+    ("n1", "a", "It has been an exhausting week.", "complex-reflection", 5, "n2a"),
+    ("n1", "b", "What happened?", "open-question", 3, "n2a"),
+    ("n1", "c", "You should rest more.", "premature-advice", 1, "n2b"),
+    ("n2a", "a", "Sleep has been hard to come by.", "simple-reflection", 4, "n3a"),
+    ("n2a", "b", "Did you take a nap?", "closed-question", 2, "n3b"),
+    ("n2a", "c", "I never sleep well either.", "self-focused-or-judging", 1, "n3b"),
+    ("n2b", "a", "It sounds as if rest feels out of reach.", "complex-reflection", 4, "n3a"),
+    ("n2b", "b", "Everyone gets tired.", "premature-advice", 1, "end1"),
+    ("n2b", "c", "You must try harder.", "self-focused-or-judging", 1, "n3b"),
+    ("n3a", "a", "You are afraid tiredness could hurt someone.", "complex-reflection", 5, "end2"),
+    ("n3a", "b", "You are scared.", "simple-reflection", 3, "end2"),
+    ("n3a", "c", "Mistakes happen to everyone.", "premature-advice", 1, "end1"),
+    ("n3b", "a", "It sounds like it is hard to say more.", "simple-reflection", 3, "end1"),
+    ("n3b", "b", "Okay.", "self-focused-or-judging", 1, "end1"),
+    ("n3b", "c", "Let us move on.", "self-focused-or-judging", 1, "end1"),
+]
 
-def _reply(key: str, text: str, code: str, rating: int, nxt: str) -> dict[str, Any]:
-    return {"key": key, "text": text, "code": code, "rating": rating, "feedback": f"Feedback for reply {key}.",
-            "rationale": f"Why reply {key} is coded {code} and rated {rating}.", "next": nxt}
+
+def _nodes() -> dict[str, dict[str, Any]]:
+    """The script's nodes from the two tables, with a stand-in feedback and rationale for each reply."""
+    nodes: dict[str, dict[str, Any]] = {}
+    for name, text in CLIENT.items():
+        replies = [{"key": key, "text": reply, "code": code, "rating": rating, "feedback": f"Feedback for reply {key}.",
+                    "rationale": f"Why reply {key} is coded {code} and rated {rating}.", "next": nxt}
+                   for line, key, reply, code, rating, nxt in REPLIES if line == name]
+        nodes[name] = {"client": text, "replies": replies} if replies else {"client": text, "end": True}
+    return nodes
 
 
 SCRIPT: dict[str, Any] = {
@@ -29,33 +58,5 @@ SCRIPT: dict[str, Any] = {
     "written_turn": {"node": "n1", "prompt": "Write your reply first.", "points": 1,
                      "examples": ["It has worn you down.", "You sound exhausted."],
                      "rubric": [{"criterion": "Reflects the tiredness.", "points": 1}]},
-    "nodes": {
-        "n1": {"client": "This week was too much.", "replies": [
-            _reply("a", "It has been an exhausting week.", "complex-reflection", 5, "n2a"),
-            _reply("b", "What happened?", "open-question", 3, "n2a"),
-            _reply("c", "You should rest more.", "premature-advice", 1, "n2b"),
-        ]},
-        "n2a": {"client": "Yes. I barely slept.", "replies": [
-            _reply("a", "Sleep has been hard to come by.", "simple-reflection", 4, "n3a"),
-            _reply("b", "Did you take a nap?", "closed-question", 2, "n3b"),
-            _reply("c", "I never sleep well either.", "self-focused-or-judging", 1, "n3b"),
-        ]},
-        "n2b": {"client": "Easy to say.", "replies": [
-            _reply("a", "It sounds as if rest feels out of reach.", "complex-reflection", 4, "n3a"),
-            _reply("b", "Everyone gets tired.", "premature-advice", 1, "end1"),
-            _reply("c", "You must try harder.", "self-focused-or-judging", 1, "n3b"),
-        ]},
-        "n3a": {"client": "I am scared I will make a mistake.", "replies": [
-            _reply("a", "You are afraid tiredness could hurt someone.", "complex-reflection", 5, "end2"),
-            _reply("b", "You are scared.", "simple-reflection", 3, "end2"),
-            _reply("c", "Mistakes happen to everyone.", "premature-advice", 1, "end1"),
-        ]},
-        "n3b": {"client": "Never mind.", "replies": [
-            _reply("a", "It sounds like it is hard to say more.", "simple-reflection", 3, "end1"),
-            _reply("b", "Okay.", "self-focused-or-judging", 1, "end1"),
-            _reply("c", "Let us move on.", "self-focused-or-judging", 1, "end1"),
-        ]},
-        "end1": {"client": "I should go.", "end": True},
-        "end2": {"client": "Thank you for hearing that.", "end": True},
-    },
+    "nodes": _nodes(),
 }
