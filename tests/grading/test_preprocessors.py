@@ -128,6 +128,35 @@ def test_restore_cells_leaves_a_complete_notebook_as_it_was(source, resources):
     assert [c.source for c in out.cells] == [c.source for c in source.cells]
 
 
+def test_restore_cells_reads_no_graded_cells_for_a_complete_notebook(source, resources):
+    """nbgrader loads every graded, solution and task cell of the notebook to look for missing ones; with every
+    release cell present there is nothing to look for (the common case: a second of a 300-submission batch)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    loads: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        loads.append(statement)
+
+    step = pp.RestoreCells(config=Config({"OverwriteCells": {"add_missing_cells": True}}))
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        step.preprocess(submitted(source), resources)
+        complete = list(loads)
+        loads.clear()
+        nb = submitted(source)
+        nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "gold-post-single"]
+        step.preprocess(nb, resources)
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    def every_cell(statements: list[str]) -> int:  # loads of all the notebook's graded, solution or task cells
+        return sum("? = base_cell.notebook_id" in s for s in statements)
+
+    assert every_cell(complete) == 0
+    assert every_cell(loads) > 0  # a deleted item: they are read to restore it (tested above)
+
+
 def test_mirror_submission_keeps_a_linked_answer_file_a_link_and_an_empty_folder_a_folder(tmp_path, resources):
     sub = Path(resources["metadata"]["path"])
     other = tmp_path / "submitted" / "learner-b" / ASSIGNMENT

@@ -124,3 +124,45 @@ def test_configured_in_every_nbgrader_command(tmp_path: Path):
     assert OneCommitSaveAutoGrades in c.Autograde.autograde_preprocessors
     assert SaveAutoGrades not in c.Autograde.autograde_preprocessors
     assert KernelFreeCheckCellMetadata in c.Autograde.sanitize_preprocessors  # schema checked once there too
+
+
+@contextmanager
+def counted_selects() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+
+
+def test_the_notebooks_grade_rows_are_read_at_once_not_per_cell(template: Path, tmp_path: Path):
+    resources = {"nbgrader": {"notebook": "post", "assignment": "gold", "student": "ann"}}
+    counts = {}
+    for name, step in (("nbgrader", SaveAutoGrades()), ("ours", OneCommitSaveAutoGrades())):
+        url = gradebook(template, tmp_path / name)
+        with counted_selects() as selects:
+            step.preprocess(notebook(), {"nbgrader": {**resources["nbgrader"], "db_url": url}})
+        # a query that loads grade or comment rows (as ORM objects)
+        counts[name] = sum("grade.id AS grade_id" in s or "comment.id AS comment_id" in s for s in selects)
+    assert counts["nbgrader"] >= 4  # a lookup per grade (three) and per comment (one)
+    assert counts["ours"] == 2  # the notebook's grades, and its comments
+
+
+def test_a_cell_without_a_grade_row_fails_as_in_nbgrader(template: Path, tmp_path: Path):
+    from nbgrader.api import MissingEntry
+
+    extra = notebook()
+    extra.cells.append(nbformat.v4.new_code_cell("assert True", metadata={"nbgrader": {
+        "grade": True, "grade_id": "not-released", "points": 1, "schema_version": 3, "locked": True,
+        "solution": False}}))
+    for name, step in (("nbgrader", SaveAutoGrades()), ("ours", OneCommitSaveAutoGrades())):
+        url = gradebook(template, tmp_path / name)
+        resources = {"nbgrader": {"notebook": "post", "assignment": "gold", "student": "ann", "db_url": url}}
+        with pytest.raises(MissingEntry):
+            step.preprocess(extra, resources)

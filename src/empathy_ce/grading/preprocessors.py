@@ -79,6 +79,11 @@ class RestoreCells(OverwriteCells):
 
     def add_missing_grade_cells(self, nb: NotebookNode, resources: ResourcesDict) -> Result:
         source = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        # Every release cell still in the notebook (nearly every submission): nothing to restore, here or among
+        # the task cells (each is a release cell too), and the graded cells need not be loaded.
+        self._complete = set(_positions(nb)) >= {cell.name for cell in source.source_cells}
+        if self._complete:
+            return nb, resources
         points = {cell.name: cell.max_score for cell in source.grade_cells}
         solutions = {cell.name for cell in source.solution_cells}
         order = [cell.name for cell in source.source_cells]
@@ -94,6 +99,11 @@ class RestoreCells(OverwriteCells):
             earlier = [present[name] for name in order[: order.index(cell.name)] if name in present]
             nb.cells.insert(max(earlier) + 1 if earlier else 0, nbformat.from_dict(restored))
         return nb, resources
+
+    def add_missing_task_cells(self, nb: NotebookNode, resources: ResourcesDict) -> Result:
+        if getattr(self, "_complete", False):
+            return nb, resources
+        return super().add_missing_task_cells(nb, resources)
 
 
 def _positions(nb: NotebookNode) -> dict[str, int]:

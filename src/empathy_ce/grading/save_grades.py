@@ -1,4 +1,4 @@
-"""nbgrader's SaveAutoGrades with one gradebook commit per notebook instead of one per cell.
+"""nbgrader's SaveAutoGrades with one gradebook read and one commit per notebook instead of two of each per cell.
 
 nbgrader's ``SaveAutoGrades`` commits after every grade and every comment: for a post-test about a dozen
 commits, each a disk sync on SQLite (about 20 ms each here, most of what the step costs). ``OneCommitSaveAutoGrades``
@@ -8,6 +8,10 @@ the changes to the database (flush), and the step ends with one commit. Durabili
 disk when the step ends, as before; a crash in the middle of the step loses at most that notebook's grades, which
 nbgrader would also have left incomplete (the submission fails and is graded again). If a cell's write fails, what
 the earlier cells wrote is still committed, as nbgrader's own per-cell commits would have kept it.
+
+nbgrader also looks each cell's grade and comment up with a query of six joined tables. Here the submitted
+notebook's grade and comment rows are read once, by cell name (names are unique within a notebook), and a cell
+whose row is not among them is looked up as nbgrader does (so a missing row fails with nbgrader's own error).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
+from nbgrader.api import BaseCell, Comment, Grade, MissingEntry
 from nbgrader.preprocessors import SaveAutoGrades
 from nbgrader.preprocessors import saveautogrades as nbgrader_step
 from traitlets import Bool
@@ -34,12 +39,36 @@ class _FlushOnCommit:
         return getattr(self._session, name)
 
 
+class _NotebookRows:
+    """The gradebook, with find_grade and find_comment answered from one submitted notebook's rows."""
+
+    def __init__(self, gradebook: Any, notebook: str, assignment: str, student: str) -> None:
+        self._gradebook = gradebook
+        self._rows: dict[type, dict[str, Any]] = {Grade: {}, Comment: {}}
+        try:
+            submitted = gradebook.find_submission_notebook(notebook, assignment, student)
+        except MissingEntry:
+            return  # nbgrader's own lookups then fail as they would have
+        for table in self._rows:
+            query = gradebook.db.query(BaseCell.name, table).join(table, table.cell_id == BaseCell.id)
+            self._rows[table] = dict(query.filter(table.notebook_id == submitted.id).all())
+
+    def find_grade(self, name: str, *where: str) -> Any:
+        return self._rows[Grade].get(name) or self._gradebook.find_grade(name, *where)
+
+    def find_comment(self, name: str, *where: str) -> Any:
+        return self._rows[Comment].get(name) or self._gradebook.find_comment(name, *where)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._gradebook, name)
+
+
 class OneCommitSaveAutoGrades(SaveAutoGrades):
     """nbgrader's SaveAutoGrades, committing once at the end of the notebook (see the module docstring)."""
 
     one_commit = Bool(True, help=(
-        "Commit a notebook's grades and comments once, at the end of the step, instead of once per cell "
-        "(the same rows and values). False commits per cell, as nbgrader's own SaveAutoGrades does.")
+        "Read a notebook's grade and comment rows once and commit them once, at the end of the step, instead of "
+        "a lookup and a commit per cell (the same rows and values). False runs nbgrader's own SaveAutoGrades.")
     ).tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
@@ -50,11 +79,12 @@ class OneCommitSaveAutoGrades(SaveAutoGrades):
         self.student_id = resources["nbgrader"]["student"]
         self.db_url = resources["nbgrader"]["db_url"]
         # Looked up in nbgrader's module at call time: empathy-ce grade's workers share one engine through it.
-        self.gradebook = nbgrader_step.Gradebook(self.db_url)
-        with self.gradebook:
-            session = self.gradebook.db
-            self.gradebook.db = _FlushOnCommit(session)
+        gradebook = nbgrader_step.Gradebook(self.db_url)
+        with gradebook:
+            session = gradebook.db
+            gradebook.db = _FlushOnCommit(session)
             try:
+                self.gradebook = _NotebookRows(gradebook, self.notebook_id, self.assignment_id, self.student_id)
                 nb, resources = super(SaveAutoGrades, self).preprocess(nb, resources)
             except BaseException:
                 try:
@@ -63,6 +93,7 @@ class OneCommitSaveAutoGrades(SaveAutoGrades):
                     session.rollback()
                 raise
             finally:
-                self.gradebook.db = session
+                gradebook.db = session
+                self.gradebook = gradebook
             session.commit()
         return nb, resources
