@@ -94,3 +94,42 @@ def test_commit_so_far_lets_other_workers_write_while_the_submission_goes_on(db:
 def test_commit_so_far_does_nothing_outside_one_transaction(db: str) -> None:
     speedups.commit_so_far()  # formgrader and stock nbgrader commit as they go: nothing to do, nothing raised
     assert _other_writer_can_write(db)
+
+
+@pytest.mark.slow
+def test_a_submissions_grades_are_committed_before_its_notebook_is_written(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """In empathy-ce grade's workers, SQLite's write lock is free while a graded notebook is serialised and written
+    (instructor/autograde.py ends the transaction after the grading pass's steps); the grades are all there."""
+    import nbformat
+    from support import golden
+    from support.gold_course import STAMP, gold_course
+    from support.learners import answers_json
+
+    from empathy_ce.instructor import autograde, grade
+
+    course = gold_course(tmp_path / "course")
+    folder = course.root / "submitted" / "ana" / "gold"
+    folder.mkdir(parents=True)
+    (folder / "timestamp.txt").write_text(STAMP)
+    (folder / "answers.json").write_text(answers_json(golden.ALL_RIGHT))
+    nbformat.write(nbformat.read(course.root / "exercises" / "gold" / "gold.ipynb", as_version=4),
+                   folder / "gold.ipynb")
+    db = f"sqlite:///{course.root / 'gradebook.db'}"
+    lock_free_while_writing: list[bool] = []
+    write = autograde.CourseAutograde.write_single_notebook
+
+    def probing(self: autograde.CourseAutograde, output: str, resources: dict) -> None:
+        if not self._sanitizing:  # the graded notebook (the sanitised one is written first)
+            lock_free_while_writing.append(_other_writer_can_write(db))
+        write(self, output, resources)
+
+    monkeypatch.setattr(autograde.CourseAutograde, "write_single_notebook", probing)
+    summary = grade.grade(course.root, ["gold"], workers=1, progress=False)
+    assert [o.status for o in summary.outcomes] == ["graded"]
+    assert lock_free_while_writing == [True]
+    with Gradebook(db) as gb:
+        grades = gb.find_submission_notebook("gold", "gold", "ana").grades
+        earned = {g.name: g.auto_score for g in grades}
+    assert earned == {"gold-post-single": 1.0, "gold-post-multiple": 2.0, "gold-post-rating": 2.0,
+                      "gold-post-ordering": 3.0, "gold-post-numeric": 1.0, "gold-post-text": 0.0}  # (no text given)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from . import startup  # noqa: F401  (first: see startup.py)
 from .common import _use_this_environment
 from .course import cmd_check, cmd_release, cmd_start
 from .grading import cmd_collect, cmd_feedback, cmd_grade

@@ -173,7 +173,7 @@ class RemoveAddedCells(NbGraderPreprocessor):
             source = gb.find_source_cell(grade_id, info["notebook"], info["assignment"]).source
         except MissingEntry:
             return
-        if item_spec(source) is not None and cell.source != source:
+        if cell.source != source and item_spec(source) is not None:  # (parsing only a changed cell)
             self.log.warning("Learner '%s', %s: item cell %s was edited; restored the original.",
                              info["student"], info["notebook"], grade_id)
             cell.source = source

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from nbformat.notebooknode import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde
 from nbgrader.utils import rmtree
@@ -89,7 +90,12 @@ class CourseAutograde(Autograde):
 
     def init_assignment(self, assignment_id: str, student_id: str) -> None:
         super().init_assignment(assignment_id, student_id)
-        speedups.commit_so_far()
+        speedups.commit_so_far()  # the submission's rows: see speedups.commit_so_far
+
+    def _init_preprocessors(self) -> None:
+        super()._init_preprocessors()
+        if not self._sanitizing:  # after the grading pass's steps: its grades are saved, the rest does not write
+            self.exporter.register_preprocessor(_commit_saved_grades, enabled=True)
 
     def graded_names(self, assignment_id: str) -> frozenset[str]:
         """The assignment's notebooks in the gradebook: nbgrader skips any other notebook a learner submits."""
@@ -151,6 +157,13 @@ class CourseAutograde(Autograde):
                 os.environ.pop("NBGRADER_EXECUTION", None)
             else:
                 os.environ["NBGRADER_EXECUTION"] = before
+
+
+def _commit_saved_grades(nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
+    """The grading pass's last step in empathy-ce grade: commit the grades before nbconvert validates, serialises
+    and writes the notebook, so that other workers wait for the write lock that much less."""
+    speedups.commit_so_far()
+    return nb, resources
 
 
 def in_progress_marker(dest: str | Path) -> Path:

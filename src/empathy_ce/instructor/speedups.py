@@ -162,8 +162,10 @@ def one_transaction() -> Iterator[None]:
 def commit_so_far() -> None:
     """Inside one_transaction(), commit what the block has written so far and go on in a new transaction.
 
-    Called once nbgrader has set a submission up: its gradebook writes come first, and holding SQLite's write
-    lock from them until the grades are saved would make other workers wait out the whole grading.
+    Called twice per submission (``autograde.CourseAutograde``): once nbgrader has set it up (its rows are
+    written first), and once its grades are saved, before the notebook is written. SQLite's write lock is then
+    held only while the gradebook is written to, not for the whole grading: other workers need not wait it out
+    (with one commit at the end, two workers graded no faster than one).
     """
     if not _Transaction.active:
         return
