@@ -5,7 +5,7 @@ converter (the class behind ``nbgrader autograde``) with the course's configurat
 the same file copying, timestamps, sanitising preprocessors, kernel-free execution (``grading/execute.py``,
 which ``nbgrader autograde`` and formgrader use too), ``FlagWrittenAnswers``, ``SaveAutoGrades``, late
 penalties and output folders. What this module adds is the batch: each learner submission is one job in a
-worker process, with nbgrader's per-run set-up done once per worker and one gradebook transaction per
+worker process, with nbgrader's per-run set-up done once per worker and two short gradebook transactions per
 submission graded without a kernel (``speedups``); re-running skips what nbgrader would skip, ``--force``
 regrades, and manual grades stay (``SaveAutoGrades`` never writes them).
 
@@ -147,7 +147,7 @@ def grade_unit(worker: Worker, unit: Unit) -> Outcome:
         converter.force = worker.force
         converter.expected_notebooks = unit.notebooks
         converter.log.addHandler(handler)
-        # One gradebook transaction per submission, unless a kernel runs (its lock would hold other workers up).
+        # Its commits made two (speedups), unless a kernel runs (nbgrader's own commits then).
         transaction = contextlib.nullcontext() if unit.needs_kernel else speedups.one_transaction()
         try:
             with transaction:

@@ -6,10 +6,11 @@ Each helper changes how often nbgrader repeats a constant piece of set-up, never
   lookup) about ten times per submission; ``reuse_gradebooks()`` lets those calls share one engine per
   database. Every ``close()`` still ends the session, so each step sees the database afresh as before.
 - nbgrader commits about 30 times per submission (each grade, comment and step), each a disk sync for SQLite;
-  ``one_transaction()`` makes a submission's commits one: within it they only send the changes to the database
-  (flush), and the block ends with one commit (after a failure too, keeping what nbgrader had written, as its
-  own commits would). Used for submissions graded without a kernel: the write lock is held for a fraction of a
-  second, and other workers wait for it (SQLite's busy timeout is raised to ``BUSY_SECONDS``).
+  ``one_transaction()`` makes a submission's commits two: within it they only send the changes to the database
+  (flush), ``commit_so_far()`` commits once nbgrader has set the submission up and once its grades are saved,
+  and the block ends with a last commit (after a failure too, keeping what nbgrader had written, as its own
+  commits would). Used for submissions graded without a kernel: the write lock is held only while the gradebook
+  is written, a few milliseconds, and other workers wait for it (SQLite's busy timeout is ``BUSY_SECONDS``).
 - nbgrader's autograde looks each item cell's release copy up in the gradebook twice per submission (about 30
   queries a notebook, most of a worker's database time); ``KeptGradebook`` reads each release cell once per
   worker and hands out a copy of its columns (the release does not change while a batch is graded; a new
