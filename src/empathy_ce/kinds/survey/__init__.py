@@ -15,8 +15,9 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from ..base import InvalidAnswer, Kind, option_list
-from ..text import TEXT_LIMIT
+from ..base import InvalidAnswer, Kind
+from ..choices import option_list
+from ..text import TEXT_LIMIT, check_text
 
 DEFAULT_MAXIMUM = 100_000
 
@@ -46,11 +47,7 @@ class Survey(Kind):
     def check_value(self, spec: dict[str, Any], value: Any) -> Any:
         response = spec["response"]
         if response == "text":
-            if not isinstance(value, str):
-                raise InvalidAnswer(f"expected text, got {type(value).__name__}")
-            if len(value) > TEXT_LIMIT:
-                raise InvalidAnswer(f"text is {len(value)} characters, the limit is {TEXT_LIMIT}")
-            return value if value.strip() else None
+            return check_text(value)
         if response == "choice":
             keys = [o["key"] for o in spec["options"]]
             if not isinstance(value, str) or value not in keys:
