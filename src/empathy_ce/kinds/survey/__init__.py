@@ -17,6 +17,7 @@ from typing import Any
 
 from ..base import InvalidAnswer, Kind
 from ..choices import option_list
+from ..rating import scale_lines
 from ..text import TEXT_LIMIT, check_text
 
 DEFAULT_MAXIMUM = 100_000
@@ -87,9 +88,7 @@ class Survey(Kind):
         if spec["response"] == "choice":
             return [f"- {o['label']}" for o in spec["options"]] + [""]
         if spec["response"] == "scale":
-            labels = spec["scale"].get("labels", {})
-            return [f"- **{v}**" + (f" {labels[str(v)]}" if str(v) in labels else "")
-                    for v in range(spec["scale"]["min"], spec["scale"]["max"] + 1)] + [""]
+            return scale_lines(spec["scale"])
         return []
 
     def examples(self) -> list[tuple[dict[str, Any], Any]]:
