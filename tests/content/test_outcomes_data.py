@@ -82,6 +82,12 @@ def executed(jupyter_env: dict[str, str], tmp_path_factory: pytest.TempPathFacto
     return run(SOURCE, tmp_path_factory.mktemp("outcomes-data") / "m2-outcomes")
 
 
+@pytest.fixture(scope="module")
+def found(executed) -> dict[str, Any]:
+    """What the executed notebook computed (the probe's values)."""
+    return executed[1]
+
+
 def code_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
     return [c for c in nb.cells if c.cell_type == "code"]
 
@@ -92,8 +98,7 @@ def test_runs_without_errors(executed):
     assert not errors
 
 
-def test_pooled_estimate_matches_independent_computation(executed):
-    _, found = executed
+def test_pooled_estimate_matches_independent_computation(found):
     meta, expected = found["meta"], independent_meta(STUDIES)
     for key in ("sum_w", "pooled_z", "se", "pooled_r", "q", "c", "tau2", "i2", "d"):
         assert meta[key] == pytest.approx(expected[key], abs=1e-9), key
@@ -106,8 +111,7 @@ def test_pooled_estimate_matches_independent_computation(executed):
     assert meta["re_ci_r"] == pytest.approx(meta["ci_r"], abs=1e-12)
 
 
-def test_pooled_estimate_matches_facts_sheet_worked_values(executed):
-    _, found = executed
+def test_pooled_estimate_matches_facts_sheet_worked_values(found):
     meta = found["meta"]
     assert [round(z, 4) for z in meta["z"]] == [0.3654, 0.2027, 0.4477, 0.1511, 0.3095]
     assert meta["w"] == [37, 117, 22, 197, 57] and meta["sum_w"] == 430
@@ -120,16 +124,13 @@ def test_pooled_estimate_matches_facts_sheet_worked_values(executed):
     assert round(meta["d"], 3) == 0.443
 
 
-def test_coding_path_solutions_agree(executed):
-    _, found = executed
+def test_coding_path_solutions_agree(found):
     expected = independent_meta(STUDIES)
-    assert found["pooled_z"] == pytest.approx(expected["pooled_z"], abs=1e-9)
-    assert found["pooled_r"] == pytest.approx(expected["pooled_r"], abs=1e-9)
-    assert found["i_squared"] == pytest.approx(expected["i2"], abs=1e-9)
+    for answer, key in (("pooled_z", "pooled_z"), ("pooled_r", "pooled_r"), ("i_squared", "i2")):
+        assert found[answer] == pytest.approx(expected[key], abs=1e-9), answer
 
 
-def test_clinic_statistics(executed):
-    _, found = executed
+def test_clinic_statistics(found):
     clinic = found["clinic"]
     x, y = clinic["empathy"], clinic["change"]
     n = len(x)

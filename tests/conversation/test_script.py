@@ -241,71 +241,61 @@ def test_a_reply_without_a_required_part_is_refused(tmp_path: Path, field: str, 
     assert f'node "middle", reply "b" {words}' in str(err)
 
 
-def test_a_rating_off_the_scale_and_an_unknown_code_are_refused(tmp_path: Path) -> None:
+DELETE = object()  # in a change: remove the field or list entry
+
+
+def changed(changes: dict[str, Any]) -> dict[str, Any]:
+    """The valid script with the changes made, in order: a dotted path ("nodes.cold.replies.0.next") -> the new
+    value, or DELETE."""
     data = valid()
-    data["nodes"]["start"]["replies"][0]["rating"] = 6
-    data["nodes"]["cold"]["replies"][2]["code"] = "reflection"
-    message = str(load_broken(tmp_path, data))
-    assert 'node "start", reply "a" (rating)' in message and 'node "cold", reply "c" (code)' in message
+    for path, value in changes.items():
+        *parents, last = path.split(".")
+        target: Any = data
+        for part in parents:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        key = int(last) if isinstance(target, list) else last
+        if value is DELETE:
+            del target[key]
+        else:
+            target[key] = copy.deepcopy(value)
+    return data
 
 
-def test_a_dead_end_is_refused(tmp_path: Path) -> None:
-    data = valid()
-    del data["nodes"]["warm"]["end"]
-    assert 'node "warm" is a dead end' in str(load_broken(tmp_path, data))
+# test id -> (the changes to the valid script, every phrase the refusal must hold)
+REFUSALS: dict[str, tuple[dict[str, Any], list[str]]] = {
+    "a_rating_off_the_scale_and_an_unknown_code": (
+        {"nodes.start.replies.0.rating": 6, "nodes.cold.replies.2.code": "reflection"},
+        ['node "start", reply "a" (rating)', 'node "cold", reply "c" (code)']),
+    "a_dead_end": ({"nodes.warm.end": DELETE}, ['node "warm" is a dead end']),
+    "an_end_with_replies": ({"nodes.done.replies": valid()["nodes"]["cold"]["replies"]},
+                            ['node "done" is marked as an end']),
+    "an_unreachable_line": ({"nodes.orphan": {"client": "Nobody hears this.", "end": True}},
+                            ['node "orphan" can never be reached']),
+    "a_reply_leading_nowhere": ({"nodes.cold.replies.0.next": "wram"},
+                                ['node "cold", reply "a" leads to "wram", which is not a node']),
+    "a_loop_without_an_exit": (
+        {"nodes.loop1": {"client": "Round...", "replies": [reply(k, "loop2") for k in "abc"]},
+         "nodes.loop2": {"client": "...and round.", "replies": [reply(k, "loop1") for k in "abc"]},
+         "nodes.cold.replies.2.next": "loop1"},
+        ['nodes "loop1", "loop2" form a loop without an exit']),
+    "a_loop_with_an_exit_as_unbounded": (
+        {"nodes.cold.replies.2.next": "cold"},
+        ['nodes "cold" form a loop: a path could go round it and run past the limit of 2 turns']),
+    "a_path_longer_than_max_turns": (
+        {"nodes.extra": {"client": "One more thing.", "replies": [reply(k, "done") for k in "abc"]},
+         "nodes.cold.replies.1.next": "extra"},
+        ["the path b b a takes 3 turns, more than the limit of 2 (max_turns)"]),
+    "duplicate_reply_keys": ({"nodes.middle.replies.2.key": "a"}, ['node "middle": the reply key "a" is used twice']),
+    "too_few_replies_at_a_turn": ({"nodes.middle.replies.2": DELETE}, ['node "middle" (replies)']),
+    "an_assessment_without_points": ({"mode": "assessment"}, ["the conversation has no points"]),
+}
 
 
-def test_an_end_with_replies_is_refused(tmp_path: Path) -> None:
-    data = valid()
-    data["nodes"]["done"]["replies"] = copy.deepcopy(data["nodes"]["cold"]["replies"])
-    assert 'node "done" is marked as an end' in str(load_broken(tmp_path, data))
-
-
-def test_an_unreachable_line_is_refused(tmp_path: Path) -> None:
-    data = valid()
-    data["nodes"]["orphan"] = {"client": "Nobody hears this.", "end": True}
-    assert 'node "orphan" can never be reached' in str(load_broken(tmp_path, data))
-
-
-def test_a_reply_leading_nowhere_is_refused(tmp_path: Path) -> None:
-    data = valid()
-    data["nodes"]["cold"]["replies"][0]["next"] = "wram"
-    assert 'node "cold", reply "a" leads to "wram", which is not a node' in str(load_broken(tmp_path, data))
-
-
-def test_a_loop_without_an_exit_is_refused(tmp_path: Path) -> None:
-    data = valid()
-    data["nodes"]["loop1"] = {"client": "Round...", "replies": [reply(k, "loop2") for k in "abc"]}
-    data["nodes"]["loop2"] = {"client": "...and round.", "replies": [reply(k, "loop1") for k in "abc"]}
-    data["nodes"]["cold"]["replies"][2]["next"] = "loop1"
-    message = str(load_broken(tmp_path, data))
-    assert 'nodes "loop1", "loop2" form a loop without an exit' in message
-
-
-def test_a_loop_with_an_exit_is_refused_as_unbounded(tmp_path: Path) -> None:
-    data = valid()
-    data["nodes"]["cold"]["replies"][2]["next"] = "cold"
-    message = str(load_broken(tmp_path, data))
-    assert 'nodes "cold" form a loop: a path could go round it and run past the limit of 2 turns' in message
-
-
-def test_a_path_longer_than_max_turns_is_refused(tmp_path: Path) -> None:
-    data = valid()
-    data["nodes"]["extra"] = {"client": "One more thing.", "replies": [reply(k, "done") for k in "abc"]}
-    data["nodes"]["cold"]["replies"][1]["next"] = "extra"
-    assert "the path b b a takes 3 turns, more than the limit of 2 (max_turns)" in str(load_broken(tmp_path, data))
-
-
-def test_duplicate_reply_keys_are_refused(tmp_path: Path) -> None:
-    data = valid()
-    data["nodes"]["middle"]["replies"][2]["key"] = "a"
-    assert 'node "middle": the reply key "a" is used twice' in str(load_broken(tmp_path, data))
-
-
-def test_too_few_replies_at_a_turn_are_refused(tmp_path: Path) -> None:
-    data = valid()
-    data["nodes"]["middle"]["replies"].pop()
-    assert 'node "middle" (replies)' in str(load_broken(tmp_path, data))
+@pytest.mark.parametrize(("changes", "words"), REFUSALS.values(), ids=REFUSALS)
+def test_a_script_with_one_change_is_refused(tmp_path: Path, changes: dict[str, Any], words: list[str]) -> None:
+    message = str(load_broken(tmp_path, changed(changes)))
+    for phrase in words:
+        assert phrase in message
 
 
 @pytest.mark.parametrize(("expert", "words"), [
@@ -328,12 +318,6 @@ def test_a_written_turn_off_some_paths_or_with_a_wrong_rubric_is_refused(tmp_pat
     data["written_turn"] = {"node": "start", "prompt": "Write.", "examples": ["One.", "Two."],
                             "rubric": [{"criterion": "Reflects.", "points": 1}], "points": 2}
     assert "rubric adds up to 1 points, but the turn is worth 2" in str(load_broken(tmp_path, data))
-
-
-def test_an_assessment_needs_points_and_a_practice_has_none(tmp_path: Path) -> None:
-    data = valid()
-    data["mode"] = "assessment"
-    assert "the conversation has no points" in str(load_broken(tmp_path, data))
 
 
 def test_the_file_name_objective_and_citations_are_checked(tmp_path: Path) -> None:

@@ -17,7 +17,6 @@ import os
 from html import escape as html_escape
 from pathlib import Path
 
-import nbformat
 import pytest
 import yaml
 from nbgrader.api import Gradebook
@@ -25,9 +24,8 @@ from pypdf import PdfReader
 from support import ROOT
 from support.cli import run
 from support.instructor_course import PROVIDER, as_learner, make_course, postgres_database, report_fits_a_laptop
-from support.learners import answers_json, coding_solutions, write_code_answers
+from support.learners import answers_json, coding_solutions, keyed_items, write_code_answers
 
-from empathy_ce import cells
 from empathy_ce import course as course_model
 
 pytestmark = pytest.mark.slow
@@ -39,12 +37,7 @@ REFLECTION = "It sounds as if you are worn out, and afraid that nobody notices h
 
 
 def posttest_items(module: course_model.Module) -> list[tuple[dict, object]]:
-    found = []
-    for cell in nbformat.read(COURSE.source(module, module.posttest), as_version=4).cells:
-        spec = cells.item_spec(cell.source) if cell.cell_type == "code" else None
-        if spec:
-            found.append((spec, cells.keys(cell.source).get(spec["id"])))
-    return found
+    return keyed_items(COURSE.source(module, module.posttest))
 
 
 def wrong(spec: dict, key: object) -> object:

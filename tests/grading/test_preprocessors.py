@@ -17,6 +17,7 @@ import pytest
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ComputeChecksums, SaveCells
 from support import golden
+from support.course import Course, module_yml
 from support.gold_course import COURSE_YML
 from support.learners import answers_json
 from traitlets.config import Config
@@ -236,20 +237,13 @@ def test_flag_written_answers_reads_an_unreadable_file_as_no_answers(source, res
 # --------------------------------------------------------------------------------------------------- feedback
 
 
-MODULE_YML = """id: gold
-title: Golden module
-contact_hours: 1.0
-objectives: {gold-1: Pick options, gold-2: Rate and order, gold-3: Compute and write}
-notebooks: {practice: [], posttest: gold}
-"""
+MODULE_YML = module_yml("gold", "Golden module",
+                        "{gold-1: Pick options, gold-2: Rate and order, gold-3: Compute and write}")
 
 
 def course_files(root: Path) -> None:
     """The course description ItemFeedback reads (a course is a folder with nbgrader_config.py and course.yml)."""
-    (root / "nbgrader_config.py").write_text("")
-    (root / "course" / "modules").mkdir(parents=True)
-    (root / "course" / "course.yml").write_text(COURSE_YML)
-    (root / "course" / "modules" / "gold.yml").write_text(MODULE_YML)
+    Course(root).describe(COURSE_YML, "gold", MODULE_YML)
 
 
 def feedback(tmp_path: Path, source: nbformat.NotebookNode, resources: dict, scores: dict[str, float | None]):

@@ -20,13 +20,13 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import nbformat
 import pytest
 from nbgrader.api import Gradebook
 from pypdf import PdfReader
 from support.cli import run
 from support.formgrader import full_marks_on_written_answers
 from support.instructor_course import PROVIDER, as_learner, make_course
+from support.learners import keyed_items
 
 from empathy_ce import cells
 from empathy_ce import course as course_model
@@ -45,12 +45,7 @@ def record(value: object, kind: str, first: dt.datetime, last: dt.datetime) -> d
 
 
 def posttest(course: course_model.Course, module: course_model.Module) -> list[tuple[dict, object]]:
-    found = []
-    for cell in nbformat.read(course.source(module, module.posttest), as_version=4).cells:
-        spec = cells.item_spec(cell.source) if cell.cell_type == "code" else None
-        if spec:
-            found.append((spec, cells.keys(cell.source).get(spec["id"])))
-    return found
+    return keyed_items(course.source(module, module.posttest))
 
 
 def module_answers(course: course_model.Course, module: course_model.Module, learner: str, attest: bool) -> dict:

@@ -17,30 +17,18 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 from support import golden
-from support.course import Course
+from support.course import course_yml
+from support.gold_course import STAMP, gold_course
 from support.hardening import tried
 from support.instructor_course import PROVIDER
 from support.learners import answers_json
 
 from empathy_ce import cli
-from empathy_ce.instructor import release, report, results
+from empathy_ce.instructor import report, results
 
 pytestmark = [pytest.mark.slow, pytest.mark.hardening]
 
 COURSE_ID = "therapeutic-empathy"
-STAMP = "2026-03-02 10:00:00.000000 UTC"
-COURSE_YML = """title: Golden course
-delivery: home study
-pass_mark: 0.75
-provider: {provider}
-modules: [gold]
-"""
-MODULE_YML = """id: gold
-title: Golden module
-contact_hours: 1.0
-objectives: {gold-1: One, gold-2: Two, gold-3: Three}
-notebooks: {practice: [], posttest: gold}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -50,13 +38,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
         env.delenv("EMPATHY_CE_DB_URL", raising=False)
         env.delenv("EMPATHY_CE_EXCHANGE", raising=False)
         root = tmp_path_factory.mktemp("results") / "course"
-        root.mkdir()
-        course = Course(root)
-        course.add_source("gold", "gold", golden.notebook())
-        (root / "course" / "modules").mkdir(parents=True)
-        (root / "course" / "course.yml").write_text(COURSE_YML.format(provider=json.dumps(PROVIDER)))
-        (root / "course" / "modules" / "gold.yml").write_text(MODULE_YML)
-        assert all(step.ok for step in release.release(root, ["gold"]))
+        course = gold_course(root, course_yml("Golden course", "gold", json.dumps(PROVIDER)))
         released = root / "exercises" / "gold" / "gold.ipynb"
         for learner, values in {"ada": golden.ALL_RIGHT, "cy": golden.ALL_WRONG, "eve": None}.items():
             folder = root / "submitted" / learner / "gold"

@@ -23,17 +23,16 @@ import random
 import re
 from pathlib import Path
 
-import nbformat
 import pytest
 from nbgrader.api import Gradebook
 from support.browser import CHROMIUM
 from support.cli import learner_step, run
 from support.formgrader import full_marks_on_written_answers
 from support.instructor_course import COURSE_ID, PROVIDER, make_course, screenshot
-from support.learners import answers_json
+from support.learners import answers_json, keyed_items
 
-from empathy_ce import cells, kinds
 from empathy_ce import course as course_model
+from empathy_ce import kinds
 from empathy_ce.instructor import configuration
 from empathy_ce.instructor.certificates import badge
 
@@ -46,12 +45,7 @@ M1_PLAN = {"ana": [("A", True)], "ben": [("A", False), ("B", True)], "cat": [("A
 
 
 def items(course: course_model.Course, form: course_model.Form) -> list[tuple[dict, object]]:
-    found = []
-    for cell in nbformat.read(course.form_source(form), as_version=4).cells:
-        spec = cells.item_spec(cell.source) if cell.cell_type == "code" else None
-        if spec:
-            found.append((spec, cells.keys(cell.source).get(spec["id"])))
-    return found
+    return keyed_items(course.form_source(form))
 
 
 def answers(course: course_model.Course, form: course_model.Form, right: bool) -> dict[str, object]:

@@ -18,14 +18,15 @@ STAMP = "2026-03-02 10:00:00.000000 UTC"  # every submission's timestamp.txt
 COURSE_YML = course_yml("Golden course", "gold")
 MODULE_YML = module_yml("gold", "Golden module", "{gold-1: One, gold-2: Two, gold-3: Three}")
 
-def gold_course(root: Path) -> Course:
-    """A one-module course of the golden notebook, released with nbgrader."""
+def gold_course(root: Path, course_yml: str = COURSE_YML) -> Course:
+    """A one-module course of the golden notebook, released with nbgrader; course_yml: another course.yml (the
+    provider's facts set, say)."""
     from empathy_ce.instructor import release
 
     root.mkdir()
     course = Course(root)
     course.add_source("gold", "gold", golden.notebook())
-    course.describe(COURSE_YML, "gold", MODULE_YML)
+    course.describe(course_yml, "gold", MODULE_YML)
     assert all(step.ok for step in release.release(course.root, ["gold"]))
     return course
 

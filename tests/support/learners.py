@@ -30,6 +30,17 @@ def coding_solutions(source: Path) -> dict[str, str]:
     return found
 
 
+def keyed_items(notebook: Path) -> list[tuple[dict[str, Any], Any]]:
+    """(spec, key) of every item in a source notebook, in order; the key from the item's hidden tests (None for
+    an item without one)."""
+    found = []
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        spec = cells.item_spec(cell.source) if cell.cell_type == "code" else None
+        if spec:
+            found.append((spec, cells.keys(cell.source).get(spec["id"])))
+    return found
+
+
 def write_code_answers(notebook: Path, answers: dict[str, str]) -> None:
     """A learner types these sources (grade id -> code) into the notebook's answer cells."""
     nb = nbformat.read(notebook, as_version=4)

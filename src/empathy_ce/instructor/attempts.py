@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import parse_utc
 from traitlets.config import Config
 
@@ -228,19 +229,41 @@ def _decide(course: course_model.Course, rule: Policy, module: course_model.Modu
     return result
 
 
-def load(root: Path, config: Config | None = None,
-         exchange: Path | None = None) -> dict[str, dict[str, ModuleAttempts]]:
-    """learner -> module -> attempts, for every learner in the gradebook. exchange: also count the submissions in
-    its inbound folder (default: the configured exchange, when it exists)."""
-    course = course_model.load(root)
+@dataclass
+class Records:
+    """Where a course's attempts are read from: its policy, nbgrader's configuration and course directory (the
+    gradebook), and the submissions in the exchange's inbound folder."""
+
+    rule: Policy
+    config: Config
+    coursedir: CourseDirectory
+    submissions: dict[tuple[str, str], list[dt.datetime]]
+
+    def gradebook(self) -> Gradebook:
+        return Gradebook(self.coursedir.db_url, self.coursedir.course_id)
+
+
+def records(root: Path, course: course_model.Course, config: Config | None = None,
+            exchange: Path | None = None) -> Records:
+    """The records of the course at root; exchange: where to count submissions (default: the configured exchange,
+    when it is set; none without one). Raises PolicyError if the attempt policy cannot be read."""
     rule = policy(course)
     config = config or configuration.load(root)
     coursedir = configuration.coursedir(config)
     if exchange is None and config.Exchange.get("root"):
         exchange = Path(config.Exchange.root)
-    submissions = inbound(exchange, coursedir.course_id) if exchange else {}
+    return Records(rule, config, coursedir, inbound(exchange, coursedir.course_id) if exchange else {})
+
+
+def load(root: Path, config: Config | None = None,
+         exchange: Path | None = None) -> dict[str, dict[str, ModuleAttempts]]:
+    """learner -> module -> attempts, for every learner in the gradebook. exchange: also count the submissions in
+    its inbound folder (default: the configured exchange, when it exists)."""
+    course = course_model.load(root)
+    read = records(root, course, config, exchange)
     found: dict[str, dict[str, ModuleAttempts]] = {}
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+    with read.gradebook() as gb:
         for student in sorted(s.id for s in gb.students):
-            found[student] = {m.id: module_attempts(gb, course, rule, m, student, submissions) for m in course.modules}
+            found[student] = {m.id: module_attempts(gb, course, read.rule, m, student, read.submissions)
+                              for m in course.modules}
     return found

@@ -38,6 +38,7 @@ SQLITE_SUFFIXES = (".sqlite", ".db")
 # nbgrader writes a row here whenever it opens a gradebook, so these rows alone are not data worth a --force.
 BOOKKEEPING = {"course"}
 LOCK_SECONDS = 5.0  # how long a backup or restore waits for a gradebook that another program is writing
+DATABASE_ERRORS = (sqlite3.Error, sa.exc.SQLAlchemyError)  # what reading or writing a gradebook raises
 
 
 @dataclass
@@ -96,6 +97,13 @@ def _pg(db_url: str) -> tuple[str, dict[str, str]]:
     return url.set(drivername="postgresql", password=None).render_as_string(hide_password=False), env
 
 
+def _pg_tool(tool: str, db_url: str, *args: str) -> str | None:
+    """Run pg_dump or pg_restore on the PostgreSQL gradebook at db_url: None if it worked, else its first error."""
+    uri, env = _pg(db_url)
+    result = run_tool(tool, f"--dbname={uri}", *args, env=env)
+    return first_error(result) if result.returncode else None
+
+
 # ---------------------------------------------------------------------------------------------- writing backups
 
 
@@ -138,18 +146,15 @@ def _write(db_url: str, path: Path) -> Written:
         elif path.suffix in SQLITE_SUFFIXES:
             db_copy.copy(db_url, f"sqlite:///{part}", tables(), before_write=_create_tables)
         else:
-            uri, env = _pg(db_url)
-            result = run_tool("pg_dump", "--format=custom", f"--file={part}", f"--dbname={uri}", env=env)
-            if result.returncode:
-                raise GradebookError(f"pg_dump could not back up {redact(db_url)}: {first_error(result)}")
+            error = _pg_tool("pg_dump", db_url, "--format=custom", f"--file={part}")
+            if error is not None:
+                raise GradebookError(f"pg_dump could not back up {redact(db_url)}: {error}")
         found = counts(f"sqlite:///{part}") if path.suffix in SQLITE_SUFFIXES or database else counts(db_url)
         _publish(part, path)
-    except sqlite3.Error as err:
-        raise GradebookError(f"cannot read the gradebook at {redact(db_url)}: {err}") from None
-    except sa.exc.SQLAlchemyError as err:
+    except DATABASE_ERRORS as err:
         raise GradebookError(f"cannot read the gradebook at {redact(db_url)}: {_reason(err)}") from None
     except OSError as err:
-        raise GradebookError(f"cannot write {path}: {err.strerror or err}") from None
+        raise GradebookError(f"cannot write {path}: {_reason(err)}") from None
     finally:
         part.unlink(missing_ok=True)
     return Written(path, found)
@@ -195,9 +200,14 @@ def backup(db_url: str, path: Path | None = None, *, folder: Path) -> Written:
     return _write(db_url, path)
 
 
-def _reason(err: sa.exc.SQLAlchemyError) -> str:
-    text = str(getattr(err, "orig", None) or err).strip().splitlines()
-    return text[0] if text else type(err).__name__
+def _reason(err: Exception) -> str:
+    """A database or file error in words: SQLAlchemy's first line of the driver's error, the system's reason."""
+    if isinstance(err, sa.exc.SQLAlchemyError):
+        text = str(getattr(err, "orig", None) or err).strip().splitlines()
+        return text[0] if text else type(err).__name__
+    if isinstance(err, OSError):
+        return err.strerror or str(err)
+    return str(err)
 
 
 # ---------------------------------------------------------------------------------------------- restoring
@@ -234,18 +244,13 @@ def restore(path: Path, db_url: str, *, folder: Path, force: bool = False, cours
             create_schema(db_url, course_id)
             db_copy.copy(f"sqlite:///{path}", db_url, tables())
         else:
-            uri, env = _pg(db_url)
-            result = run_tool("pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges",
-                          "--single-transaction", "--exit-on-error", f"--dbname={uri}", str(path), env=env)
-            if result.returncode:
-                raise GradebookError(f"{failed}: {first_error(result)}")
+            error = _pg_tool("pg_restore", db_url, "--clean", "--if-exists", "--no-owner", "--no-privileges",
+                             "--single-transaction", "--exit-on-error", str(path))
+            if error is not None:
+                raise GradebookError(f"{failed}: {error}")
         return Restored(counts(db_url), safety)
-    except sqlite3.Error as err:
-        raise GradebookError(f"{failed}: {err}") from None
-    except sa.exc.SQLAlchemyError as err:
+    except (*DATABASE_ERRORS, OSError) as err:
         raise GradebookError(f"{failed}: {_reason(err)}") from None
-    except OSError as err:
-        raise GradebookError(f"{failed}: {err.strerror or err}") from None
 
 
 def create_schema(db_url: str, course_id: str) -> None:

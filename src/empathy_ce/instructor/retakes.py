@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbgrader.api import Gradebook
 from traitlets.config import Config
 
 from .. import course as course_model
 from . import configuration
-from .attempts import PolicyError, inbound, module_attempts, policy
+from .attempts import PolicyError, module_attempts, records
 
 
 def retakes_in_use(root: Path, config: Config | None = None) -> list[str]:
@@ -63,21 +62,17 @@ def release_retake(root: Path, module_id: str, learners: list[str], config: Conf
     module = next((m for m in course.modules if m.id == module_id), None)
     if module is None:
         raise PolicyError(f"unknown module {module_id!r} (modules: {', '.join(m.id for m in course.modules)})")
-    rule = policy(course)
-    config = config or configuration.load(root)
-    coursedir = configuration.coursedir(config)
-    if exchange is None and config.Exchange.get("root"):
-        exchange = Path(config.Exchange.root)
-    submissions = inbound(exchange, coursedir.course_id) if exchange else {}
+    read = records(root, course, config, exchange)
+    config, coursedir = read.config, read.coursedir
     results: list[RetakeResult] = []
     by_form: dict[str, list[str]] = {}
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+    with read.gradebook() as gb:
         known = {s.id for s in gb.students}
         for learner in learners:
             if learner not in known:
                 results.append(RetakeResult(learner, False, f"learner '{learner}' is not in the gradebook: no retake"))
                 continue
-            state = module_attempts(gb, course, rule, module, learner, submissions)
+            state = module_attempts(gb, course, read.rule, module, learner, read.submissions)
             if state.status != "retake available" or state.next_form is None:
                 why = {"passed": "passed already", "pending": "the last attempt is not fully graded yet",
                        "not attempted": "has not taken form A yet (it is released to everyone)",

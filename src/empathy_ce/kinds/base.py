@@ -4,7 +4,8 @@ A kind lives in one folder (after PrairieLearn's elements): `__init__.py` define
 `Kind` subclass (validation, scoring, texts, static HTML, preview, sample answers); `schema.json` is its part of
 the item schema; `front.js` is its part of the widget's front end (see `front.py` for the rules it follows);
 an optional `front.css` adds its styles to item.css.
-The defaults below fit the simplest kinds; a kind overrides what it needs.
+The defaults below fit the simplest kinds; a kind overrides what it needs. The kinds answered with option keys
+(single, multiple, ordering) start from `choices.py`.
 """
 
 from __future__ import annotations
@@ -140,25 +141,3 @@ class Kind:
         """A random valid answer, as a guessing learner would give."""
         raise NotImplementedError
 
-
-def option_list(view: dict[str, Any], name: str, input_type: str) -> list[str]:
-    """Static radio buttons or checkboxes, one per option (labels are already safe HTML)."""
-    return ['<ul class="ece-static-options">'] + [
-        f'<li><label><input type="{input_type}" name="{name}" value="{attr(o["key"])}" disabled> '
-        f'{o["label"]}</label></li>' for o in view["options"]] + ["</ul>"]
-
-
-def check_keys(spec: dict[str, Any], value: Any) -> list[str]:
-    """A list of distinct, known option keys, or InvalidAnswer."""
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise InvalidAnswer(f"expected a list of option keys, got {value!r}")
-    if len(set(value)) != len(value):
-        raise InvalidAnswer(f"option keys repeat in {value!r}")
-    keys = option_keys(spec)
-    unknown = [v for v in value if v not in keys]
-    if unknown:
-        raise InvalidAnswer(f"unknown option keys {unknown}")
-    return value
-
-
-OPTIONS = [{"key": k, "label": f"Option {k.upper()}"} for k in "abcd"]

@@ -5,14 +5,14 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from ..base import OPTIONS, Kind, check_keys, option_keys, option_list
+from ..base import option_keys
+from ..choices import OPTIONS, Choice, check_keys
 
 
-class Multiple(Kind):
+class Multiple(Choice):
     name = "multiple"
     hint = "Choose every answer that applies."
-    uses_options = True
-    distractors = True
+    input_type = "checkbox"
 
     def check_value(self, spec: dict[str, Any], value: Any) -> Any:
         return check_keys(spec, value) or None  # nothing chosen is unanswered
@@ -21,9 +21,6 @@ class Multiple(Kind):
         right = len(set(value) & set(key))
         wrong = len(set(value) - set(key))
         return max(0.0, (right - wrong) / len(key))
-
-    def controls_html(self, view: dict[str, Any], name: str) -> list[str]:
-        return option_list(view, name, "checkbox")
 
     def examples(self) -> list[tuple[dict[str, Any], Any]]:
         return [({"id": "kinds.multiple.q1", "kind": "multiple", "mode": "assessment", "objective": "kinds-1",

@@ -6,14 +6,14 @@ import random
 from itertools import combinations
 from typing import Any
 
-from ..base import OPTIONS, InvalidAnswer, Kind, check_keys, option_keys
+from ..base import InvalidAnswer, option_keys
+from ..choices import OPTIONS, Options, check_keys
 
 
-class Ordering(Kind):
+class Ordering(Options):
     name = "ordering"
     hint = "Put the statements in order, first to last."
     preview_hint = "Put the statements in order (they start in the order shown here)."
-    uses_options = True
 
     def check_value(self, spec: dict[str, Any], value: Any) -> Any:
         check_keys(spec, value)

@@ -9,6 +9,13 @@ from typing import Any
 from ..base import InvalidAnswer, Kind
 
 
+def scale_lines(scale: dict[str, Any]) -> list[str]:
+    """The scale's points with their labels, for the site's preview (the survey's scale questions too)."""
+    labels = scale.get("labels", {})
+    return [f"- **{v}**" + (f" {labels[str(v)]}" if str(v) in labels else "")
+            for v in range(scale["min"], scale["max"] + 1)] + [""]
+
+
 class Rating(Kind):
     name = "rating"
     hint = "Choose one point on the scale."
@@ -44,10 +51,7 @@ class Rating(Kind):
         return ['<ul class="ece-static-options ece-static-scale">', *points, "</ul>"]
 
     def preview_lines(self, spec: dict[str, Any]) -> list[str]:
-        scale = spec["scale"]
-        labels = scale.get("labels", {})
-        return [f"- **{v}**" + (f" {labels[str(v)]}" if str(v) in labels else "")
-                for v in range(scale["min"], scale["max"] + 1)] + [""]
+        return scale_lines(spec["scale"])
 
     def examples(self) -> list[tuple[dict[str, Any], Any]]:
         scale = {"min": 1, "max": 5, "labels": {"1": "low", "5": "high"}}

@@ -5,14 +5,13 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from ..base import OPTIONS, InvalidAnswer, Kind, option_keys, option_list
+from ..base import InvalidAnswer, option_keys
+from ..choices import OPTIONS, Choice
 
 
-class Single(Kind):
+class Single(Choice):  # radio buttons
     name = "single"
     hint = "Choose one answer."
-    uses_options = True
-    distractors = True
 
     def check_value(self, spec: dict[str, Any], value: Any) -> Any:
         keys = option_keys(spec)
@@ -22,9 +21,6 @@ class Single(Kind):
 
     def fraction(self, spec: dict[str, Any], value: Any, key: Any) -> float:
         return 1.0 if value == key else 0.0
-
-    def controls_html(self, view: dict[str, Any], name: str) -> list[str]:
-        return option_list(view, name, "radio")
 
     def examples(self) -> list[tuple[dict[str, Any], Any]]:
         return [({"id": "kinds.single.q1", "kind": "single", "mode": "assessment", "objective": "kinds-1",

@@ -15,8 +15,10 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from ..base import InvalidAnswer, Kind, option_list
-from ..text import TEXT_LIMIT
+from ..base import InvalidAnswer, Kind
+from ..choices import option_list
+from ..rating import scale_lines
+from ..text import TEXT_LIMIT, check_text
 
 DEFAULT_MAXIMUM = 100_000
 
@@ -46,11 +48,7 @@ class Survey(Kind):
     def check_value(self, spec: dict[str, Any], value: Any) -> Any:
         response = spec["response"]
         if response == "text":
-            if not isinstance(value, str):
-                raise InvalidAnswer(f"expected text, got {type(value).__name__}")
-            if len(value) > TEXT_LIMIT:
-                raise InvalidAnswer(f"text is {len(value)} characters, the limit is {TEXT_LIMIT}")
-            return value if value.strip() else None
+            return check_text(value)
         if response == "choice":
             keys = [o["key"] for o in spec["options"]]
             if not isinstance(value, str) or value not in keys:
@@ -90,9 +88,7 @@ class Survey(Kind):
         if spec["response"] == "choice":
             return [f"- {o['label']}" for o in spec["options"]] + [""]
         if spec["response"] == "scale":
-            labels = spec["scale"].get("labels", {})
-            return [f"- **{v}**" + (f" {labels[str(v)]}" if str(v) in labels else "")
-                    for v in range(spec["scale"]["min"], spec["scale"]["max"] + 1)] + [""]
+            return scale_lines(spec["scale"])
         return []
 
     def examples(self) -> list[tuple[dict[str, Any], Any]]:

@@ -12,6 +12,15 @@ from ..base import InvalidAnswer, Kind
 TEXT_LIMIT = 20_000  # characters; the front end shows the count and refuses to save more
 
 
+def check_text(value: Any) -> str | None:
+    """Free text within the limit, None if blank (unanswered), or InvalidAnswer (survey's text questions too)."""
+    if not isinstance(value, str):
+        raise InvalidAnswer(f"expected text, got {type(value).__name__}")
+    if len(value) > TEXT_LIMIT:
+        raise InvalidAnswer(f"text is {len(value)} characters, the limit is {TEXT_LIMIT}")
+    return value if value.strip() else None
+
+
 class Text(Kind):
     name = "text"
     hint = "Write a short answer in your own words."
@@ -19,11 +28,7 @@ class Text(Kind):
     manual = True
 
     def check_value(self, spec: dict[str, Any], value: Any) -> Any:
-        if not isinstance(value, str):
-            raise InvalidAnswer(f"expected text, got {type(value).__name__}")
-        if len(value) > TEXT_LIMIT:
-            raise InvalidAnswer(f"text is {len(value)} characters, the limit is {TEXT_LIMIT}")
-        return value if value.strip() else None
+        return check_text(value)
 
     def fraction(self, spec: dict[str, Any], value: Any, key: Any) -> float:
         raise TypeError("written answers are graded by hand")
