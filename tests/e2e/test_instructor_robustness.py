@@ -519,7 +519,7 @@ def test_a_notebook_that_fails_at_autograde_leaves_no_autograde_flag(monkeypatch
             raise RuntimeError("the learner's notebook failed")
 
     monkeypatch.setattr(BaseConverter, "convert_single_notebook", convert)
-    monkeypatch.setattr(grade.Autograde, "_init_preprocessors", lambda self: None)  # no exporter is needed here
+    monkeypatch.setattr(grade.CourseAutograde, "_init_preprocessors", lambda self: None)  # no exporter needed here
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     from nbconvert.writers import FilesWriter
 
