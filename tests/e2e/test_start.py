@@ -64,8 +64,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
            "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
     # The everyday JupyterLab options directly (issue 15.7), anything else after `--`.
     server = subprocess.Popen([str(BIN / "empathy-ce"), "--root", str(root), "start", "--port", str(port),
-                               "--ip", "127.0.0.1", "--no-browser", "--", f"--IdentityProvider.token={TOKEN}",
-                               "--LabApp.news_url=None"],
+                               "--ip", "127.0.0.1", "--no-browser", "--", f"--IdentityProvider.token={TOKEN}"],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -95,7 +94,10 @@ def test_start_serves_the_course_with_the_formgrader(served: tuple[str, Path]):
     request = urllib.request.Request(f"{base}/lab/tree/exercises/{module.id}/{module.posttest}.ipynb",
                                      headers={"Authorization": f"token {TOKEN}"})
     with urllib.request.urlopen(request, timeout=30) as page:
-        assert page.status == 200 and b"JupyterLab" in page.read()
+        html = page.read().decode()
+        assert page.status == 200 and "JupyterLab" in html
+    config = json.loads(html.split('id="jupyter-config-data" type="application/json">', 1)[1].split("</script>")[0])
+    assert config["news"] == {"disabled": True}  # no "Jupyter news?" prompt for learners
     assert (root / "exchange").is_dir()
 
 

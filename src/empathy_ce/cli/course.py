@@ -67,7 +67,10 @@ def cmd_start(args: argparse.Namespace) -> int:
     from importlib.resources import files
 
     custom = files("empathy_ce").joinpath("static")
+    # No "Jupyter news?" prompt and no update check for learners (clinicians; the machine may be offline); an
+    # option given after `--` still wins.
+    quiet = ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     command = [_bin("jupyter"), "lab", f"--ServerApp.root_dir={root}", "--LabApp.custom_css=True",
-               f"--ServerApp.tornado_settings=static_custom_path={custom}", *extra]
+               f"--ServerApp.tornado_settings=static_custom_path={custom}", *quiet, *extra]
     os.execve(command[0], command, os.environ)
     return 0  # not reached
