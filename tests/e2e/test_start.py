@@ -56,10 +56,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         shutil.copytree(ROOT / part, root / part)
     shutil.copy(ROOT / "nbgrader_config.py", root)
     port = free_port()
-    settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false",
-                                                                         "checkForUpdates": False}))
+    (tmp_path / "settings").mkdir()  # no user settings: the news prompt must be off by empathy-ce start itself
     env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
     # The everyday JupyterLab options directly (issue 15.7), anything else after `--`.
@@ -97,7 +94,10 @@ def test_start_serves_the_course_with_the_formgrader(served: tuple[str, Path]):
         html = page.read().decode()
         assert page.status == 200 and "JupyterLab" in html
     config = json.loads(html.split('id="jupyter-config-data" type="application/json">', 1)[1].split("</script>")[0])
-    assert config["news"] == {"disabled": True}  # no "Jupyter news?" prompt for learners
+    assert config["news"] == {"disabled": True}  # the server fetches no news
+    notification = get(f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification")["schema"]
+    defaults = {name: spec.get("default") for name, spec in notification["properties"].items()}
+    assert defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False  # so JupyterLab does not ask
     assert (root / "exchange").is_dir()
 
 

@@ -67,9 +67,11 @@ def cmd_start(args: argparse.Namespace) -> int:
     from importlib.resources import files
 
     custom = files("empathy_ce").joinpath("static")
-    # No "Jupyter news?" prompt and no update check for learners (clinicians; the machine may be offline); an
-    # option given after `--` still wins.
-    quiet = ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    # No "Jupyter news?" prompt and no update check for learners (clinicians; the machine may be offline): the
+    # server fetches nothing, and JupyterLab's defaults (lab_settings/overrides.json; this environment has no
+    # settings folder of its own) do not ask. A learner's own settings, and options after `--`, still win.
+    quiet = ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+             f"--LabApp.app_settings_dir={files('empathy_ce').joinpath('lab_settings')}"]
     command = [_bin("jupyter"), "lab", f"--ServerApp.root_dir={root}", "--LabApp.custom_css=True",
                f"--ServerApp.tornado_settings=static_custom_path={custom}", *quiet, *extra]
     os.execve(command[0], command, os.environ)
