@@ -35,6 +35,7 @@ from support.hardening import tried
 from support.instructor_course import as_learner
 from support.learners import answers_json
 
+from empathy_ce.grading.execute import KernelFreeExecute
 from empathy_ce.instructor import configuration, grade, release
 
 pytestmark = [pytest.mark.slow, pytest.mark.hardening]
@@ -238,10 +239,10 @@ def test_a_broken_resubmission_keeps_the_earlier_grading(root: Path, capsys: pyt
     # earlier autograded notebooks by then, and the message says so; the gradebook's grades are the earlier ones.
     submit(root, "kim", golden.PARTIAL, stamp="2026-03-05 09:00:00.000000 UTC")
 
-    def dies(self: grade.WidgetExecute, nb: nbformat.NotebookNode, resources: dict, km: object = None) -> None:
+    def dies(self: KernelFreeExecute, nb: nbformat.NotebookNode, resources: dict, km: object = None) -> None:
         raise RuntimeError("Kernel died before replying")
 
-    monkeypatch.setattr(grade.WidgetExecute, "preprocess", dies)
+    monkeypatch.setattr(KernelFreeExecute, "preprocess", dies)
     code, out, err = run(capsys, root, "grade", "gold", "--no-progress", "--workers", "1")
     assert code == 1
     assert ("FAILED learner 'kim', gold: submitted/kim/gold/gold.ipynb: RuntimeError: Kernel died before replying; "

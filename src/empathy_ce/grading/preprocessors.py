@@ -77,6 +77,8 @@ class RestoreCells(OverwriteCells):
     Here each missing cell goes back after the nearest earlier instructor cell still in the notebook.
     """
 
+    _complete = False  # every release cell was found in the notebook (set by add_missing_grade_cells, run first)
+
     def add_missing_grade_cells(self, nb: NotebookNode, resources: ResourcesDict) -> Result:
         source = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
         # Every release cell still in the notebook (nearly every submission): nothing to restore, here or among
@@ -101,7 +103,7 @@ class RestoreCells(OverwriteCells):
         return nb, resources
 
     def add_missing_task_cells(self, nb: NotebookNode, resources: ResourcesDict) -> Result:
-        if getattr(self, "_complete", False):
+        if self._complete:
             return nb, resources
         return super().add_missing_task_cells(nb, resources)
 

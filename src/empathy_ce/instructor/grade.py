@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from nbgrader.api import Gradebook, MissingEntry, Student
-from nbgrader.converters import Autograde, NbGraderException
+from nbgrader.converters import NbGraderException
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import temp_attrs
 from sqlalchemy.exc import SAWarning
@@ -43,11 +43,8 @@ from ..grading.execute import KernelFreeExecute
 from . import configuration, parallel, speedups
 from .autograde import CourseAutograde, describe, in_progress_marker, notebook_problem
 
-__all__ = ["Autograde", "CourseAutograde", "Outcome", "Summary", "Unit", "describe", "grade",
+__all__ = ["CourseAutograde", "Outcome", "Summary", "Unit", "describe", "grade",
            "in_progress_marker", "notebook_problem"]
-
-WidgetExecute = KernelFreeExecute  # its earlier name
-
 
 @dataclass(frozen=True)
 class Unit:

@@ -136,7 +136,8 @@ def _busy_timeout(connection: Any, record: Any) -> None:
 
 @contextmanager
 def one_transaction() -> Iterator[None]:
-    """The kept gradebooks' commits inside this block become one commit at its end (see the module docstring)."""
+    """The kept gradebooks' commits inside this block only flush; they are committed by commit_so_far() and at
+    the block's end (see the module docstring)."""
     _Transaction.active, _Transaction.sessions, _Transaction.rolled_back = True, {}, False
     failed = False
     try:
