@@ -93,3 +93,19 @@ def test_a_practice_conversation_plays_to_the_end_on_the_static_page(tmp_path: P
         assert not visit.off_site() and not visit.errors, (visit.off_site(), visit.errors)
     finally:
         visit.close()
+
+
+def test_every_practice_conversation_runs_on_its_module_page():
+    """Each practice conversation of the embedded notebooks is embedded on its module's page (course/<module>.qmd),
+    so the published site offers it like the other practice items (a fixture page alone proved nothing)."""
+    found = 0
+    for path in sorted((ROOT / "site" / "notebooks").glob("*/*.ipynb")):
+        page = (ROOT / "course" / f"{path.parent.name}.qmd").read_text()
+        for cell in nbformat.read(path, as_version=4).cells:
+            spec = cells.item_spec(cell.source) if cell.cell_type == "code" else None
+            if spec and spec.get("kind") == "conversation" and spec.get("mode") == "practice":
+                label = next(line.split(":", 1)[1].strip() for line in cell.source.splitlines()
+                             if line.startswith("#| label:"))
+                assert f"{path.parent.parent.name}/{path.parent.name}/{path.name}#{label} >}}}}" in page, label
+                found += 1
+    assert found == 4  # Walter (m1), Lucía (m3), Nadia and Kai (m4)
