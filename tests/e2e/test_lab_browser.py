@@ -16,7 +16,18 @@ from typing import Any
 import pytest
 from support import ROOT, golden
 from support import SHOTS as ALL_SHOTS
-from support.lab import Lab, focused, item, menu, new_page, open_notebook, press, read_answers, wait_kernel_idle
+from support.lab import (
+    Lab,
+    focused,
+    item,
+    menu,
+    new_page,
+    open_notebook,
+    press,
+    read_answers,
+    wait_kernel_idle,
+    wait_view_released,
+)
 
 SCREENSHOT_COPY = Path("/tmp/lab-browser.png")
 SENTENCE = "You feel let down, because the plan mattered to you."
@@ -65,13 +76,14 @@ def order_labels(page) -> list[str]:
 
 
 def wait_rendered(page) -> None:
-    """Seven fresh item widgets, a progress line counting seven items, and an idle kernel."""
+    """Seven fresh item widgets, a progress line counting seven items, an idle kernel, the view released."""
     page.wait_for_function(
         """() => document.querySelectorAll('.ece-item:not([data-stale])').length === 7
                  && document.querySelectorAll('.ece-item[data-stale]').length === 0""")
     page.wait_for_function(
         """() => /of 7 items answered/.test(document.querySelector('.ece-progress')?.textContent || '')""")
     wait_kernel_idle(page)
+    wait_view_released(page)
 
 
 def wait_answers(path: Path, expected: dict[str, Any], timeout: float = 30) -> dict[str, Any]:
@@ -322,7 +334,7 @@ def test_a_learner_works_through_a_real_module_notebook(browser: Any, module_lab
         menu(page, "Run", "Run All Cells")
         page.wait_for_function(f"() => document.querySelectorAll('.ece-item').length === {total}")
         wait_kernel_idle(page)
-        page.wait_for_timeout(3500)  # also past the time the view is held in place after a run
+        wait_view_released(page)  # the view is the learner's again: it must still be where they had it
         assert scroller_top(page) < 50, "Run All moved the view away from where the learner was"
         shoot(page, "2-after-run-all.png")
         shoot(page, "2b-after-run-all-items.png", at=".jp-Cell:has(.ece-item)")

@@ -6,14 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,22 +18,16 @@ from playwright.sync_api import expect
 from support import ROOT
 from support import SHOTS as ALL_SHOTS
 from support.instructor_course import make_course
-from support.lab import new_page
+from support.lab import Lab, menu, new_page, wait_kernel_idle, wait_view_released
 
 from empathy_ce import cells
 from empathy_ce import course as course_model
 from empathy_ce.instructor import analysis, completion, report
 from empathy_ce.instructor.results import Learner, ModuleResult, Results
 
-BIN = Path(sys.executable).parent
 SHOTS = ALL_SHOTS / "completion"
 START = dt.datetime(2026, 5, 4, 9, 0, tzinfo=dt.UTC)
 pytestmark = [pytest.mark.browser]  # the shared `browser` fixture (conftest): fails under CI without Chromium
-
-
-def get_json(url: str) -> object:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.load(response)
 
 
 @pytest.fixture
@@ -54,44 +42,11 @@ def learner(tmp_path: Path) -> Path:
 @pytest.fixture
 def lab(learner: Path, tmp_path: Path) -> Iterator[str]:
     """JupyterLab on the learner's folder (quiet settings); stopped with its kernels afterwards."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-    settings.parent.mkdir(parents=True)
-    settings.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path)}
-    log = (tmp_path / "lab.log").open("w")
-    server = subprocess.Popen(
-        [str(BIN / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
-         "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={learner}",
-         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        cwd=learner, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    server = Lab(learner, tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                get_json(f"{base}/api/status")
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "lab.log").read_text()
-                time.sleep(0.25)
-        yield base
+        yield server.start()
     finally:
-        try:
-            for kernel in get_json(f"{base}/api/kernels"):  # type: ignore[union-attr]
-                urllib.request.urlopen(urllib.request.Request(f"{base}/api/kernels/{kernel['id']}",
-                                                              method="DELETE"), timeout=10).close()
-        except OSError:
-            pass
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-        log.close()
+        server.stop()
 
 
 def saved(path: Path, item_id: str, timeout: float = 30) -> object:
@@ -106,27 +61,27 @@ def saved(path: Path, item_id: str, timeout: float = 30) -> object:
 
 def open_and_run(page, base: str, notebook: str, shown: str) -> None:
     """Open the notebook, Run All once its kernel is idle, and wait for the item `shown` (JupyterLab draws only
-    the cells near the view)."""
-    page.goto(f"{base}/lab/tree/{notebook}")
+    the cells near the view) and for the view to be the learner's again."""
+    page.goto(f"{base}/lab/tree/{notebook}?reset")  # ?reset: not the workspace, with the last notebook, of before
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
-    page.wait_for_function("""() => [...document.querySelectorAll('.jp-StatusBar-TextItem')]
-                              .some(e => /\\|\\s*Idle\\s*$/.test(e.textContent))""")
+    wait_kernel_idle(page)
     for attempt in range(3):  # a Run All sent while a new kernel is still starting can be lost: run it again
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        page.locator(".lm-Menu-item", has=page.locator(".lm-Menu-itemLabel", has_text="Run All Cells")).first.click()
+        menu(page, "Run", "Run All Cells")
         try:
             page.wait_for_selector(f".ece-item[data-item='{shown}']", timeout=30_000)
-            return
+            break
         except Exception:
             if attempt == 2:
                 raise
+    wait_kernel_idle(page)
+    wait_view_released(page)
 
 
 def test_a_learner_answers_the_evaluation_and_attests_in_jupyterlab(lab: str, learner: Path, browser: Any):
     SHOTS.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
-    # Each notebook in a fresh page: a reloaded JupyterLab would reopen the first notebook's workspace and can show
-    # a dialog over the menu bar.
+    # Each notebook in a fresh page and a fresh workspace (open_and_run): JupyterLab would otherwise reopen the first
+    # notebook too, and can show a dialog about it over the menu bar.
     page = new_page(browser, 1280, 900, errors)
     try:
         open_and_run(page, lab, "course-evaluation/course_evaluation.ipynb", "course-evaluation.objectives.trust-1")
@@ -151,14 +106,8 @@ def test_a_learner_answers_the_evaluation_and_attests_in_jupyterlab(lab: str, le
         attest = page.locator(".ece-item[data-item='m1-trust.post.attestation']")
         attest.scroll_into_view_if_needed()
         box = attest.locator("input[type=checkbox]")
-        for attempt in range(3):  # JupyterLab's cell panel may still be settling from the scroll and take a click
-            box.click()
-            try:
-                expect(box).to_be_checked(timeout=5_000)
-                break
-            except AssertionError:
-                if attempt == 2:
-                    raise
+        box.click()
+        expect(box).to_be_checked()
         attest.get_by_label("Your full name").fill("Sam Rivera")
         attest.get_by_label("Minutes you spent").fill("70")
         attest.get_by_label("License number").fill("LPC-40417")

@@ -114,6 +114,13 @@ def wait_kernel_idle(page: Any) -> None:
                  .some(e => /\\|\\s*Idle\\s*$/.test(e.textContent))""")
 
 
+def wait_view_released(page: Any) -> None:
+    """Until item.js stops holding the notebook's view where the learner had it (data-ece-held, a few seconds after
+    the last item of a run renders). While held, a scroll that no learner input caused is undone, Playwright's
+    scroll-into-view included: a click then lands on whatever is under the pointer after the view jumps back."""
+    page.wait_for_function("() => !document.querySelector('.jp-WindowedPanel-outer[data-ece-held]')")
+
+
 def open_notebook(page: Any, base: str, notebook: str) -> None:
     """Open a notebook and wait for its cells and an idle kernel."""
     page.goto(f"{base}/lab/tree/{notebook}.ipynb")

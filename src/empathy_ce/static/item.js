@@ -68,30 +68,41 @@ export function withoutVerdict(html) {
 
 // JupyterLab's Run All moves the view to the last cell. While items are rendering (a run), a scroll that the
 // learner did not ask for (no wheel, key, touch or pointer outside menus and dialogs just before) is undone.
-let intent = 0;
+// anywidget imports this module afresh for every widget, so the guard is kept on the page, not in the module:
+// one record of the learner's last input and one guard per notebook view, whichever widget's copy comes first.
 const INTENT_MS = 1500;
 const ARMED_MS = 3000;
-for (const type of typeof document === "undefined" ? [] : ["wheel", "touchstart", "keydown", "pointerdown"])
-  document.addEventListener(type, (event) => {
-    const t = event.target;
-    if (t && t.closest && t.closest(".lm-MenuBar, .lm-Menu, .jp-Dialog")) return; // Run All itself
-    intent = Date.now();
-  }, { passive: true, capture: true });
-const guarded = new WeakMap();
+const KEEPER = Symbol.for("empathy-ce.keepView");
+function keeper() {
+  if (typeof window === "undefined") return null;
+  if (!window[KEEPER]) {
+    const shared = { intent: 0, guards: new WeakMap() };
+    for (const type of ["wheel", "touchstart", "keydown", "pointerdown"])
+      document.addEventListener(type, (event) => {
+        const t = event.target;
+        if (t && t.closest && t.closest(".lm-MenuBar, .lm-Menu, .jp-Dialog")) return; // Run All itself
+        shared.intent = Date.now();
+      }, { passive: true, capture: true });
+    window[KEEPER] = shared;
+  }
+  return window[KEEPER];
+}
+keeper(); // from the first module load: a learner's scrolling before any item renders counts
 function keepView(el) {
   const scroller = el.closest(".jp-WindowedPanel-outer");
-  if (!scroller) return;
-  let guard = guarded.get(scroller);
+  const shared = keeper();
+  if (!scroller || !shared) return;
+  let guard = shared.guards.get(scroller);
   if (!guard) {
     // The first views render during the learner's first run: where they were is where no run had moved them,
     // the top, unless they have scrolled themselves since this module loaded.
-    guard = { user: intent ? scroller.scrollTop : 0, top: 0, until: 0 };
+    guard = { user: shared.intent ? scroller.scrollTop : 0, top: 0, until: 0, timer: 0 };
     scroller.addEventListener("scroll", () => {
       const now = Date.now();
-      if (now - intent < INTENT_MS) guard.user = scroller.scrollTop; // the learner's own scrolling
+      if (now - shared.intent < INTENT_MS) guard.user = scroller.scrollTop; // the learner's own scrolling
       else if (now < guard.until && Math.abs(scroller.scrollTop - guard.top) > 2) scroller.scrollTop = guard.top;
     });
-    guarded.set(scroller, guard);
+    shared.guards.set(scroller, guard);
   }
   if (Date.now() >= guard.until) {
     // A new run: back to where the learner last put the view, and hold it there while items render.
@@ -99,6 +110,11 @@ function keepView(el) {
     scroller.scrollTop = guard.top;
   }
   guard.until = Date.now() + ARMED_MS;
+  // While the view is held, a scroll made by a script (an assistive or test tool's "scroll into view") is undone
+  // too: data-ece-held says so to such tools, which wait for it to go before they scroll and click.
+  scroller.dataset.eceHeld = "";
+  clearTimeout(guard.timer);
+  guard.timer = setTimeout(() => delete scroller.dataset.eceHeld, ARMED_MS);
 }
 
 // One "n of m answered" line that stays in view at the bottom of the notebook while the learner works.
