@@ -82,12 +82,21 @@ def find_root(start: Path | None = None) -> Path:
     raise FileNotFoundError(f"no course (nbgrader_config.py and course/course.yml) at or above {start}")
 
 
+# libyaml's parser when PyYAML has it (its wheels do): the same safe loading, about ten times faster, and the
+# course files are read by every instructor command.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _yaml(path: Path) -> Any:
+    return yaml.load(path.read_text("utf-8"), Loader=_SafeLoader)
+
+
 def load(root: Path | None = None) -> Course:
     root = find_root(root)
-    raw = yaml.safe_load((root / "course" / "course.yml").read_text("utf-8"))
+    raw = _yaml(root / "course" / "course.yml")
     modules = []
     for module_id in raw["modules"]:
-        data = yaml.safe_load((root / "course" / "modules" / f"{module_id}.yml").read_text("utf-8"))
+        data = _yaml(root / "course" / "modules" / f"{module_id}.yml")
         notebooks = data["notebooks"]
         forms = [Form("A", module_id, notebooks["posttest"])]
         forms += [Form(str(name), spec["assignment"], spec["posttest"])

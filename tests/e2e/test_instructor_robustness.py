@@ -21,6 +21,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -510,22 +511,38 @@ def test_a_run_killed_after_marking_but_before_copying_is_resumed(template: Path
     assert (root / "autograded" / "k0" / NB).exists() and not marker.exists()
 
 
-def test_a_notebook_that_fails_at_autograde_leaves_no_autograde_flag(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("route", ["in memory", "nbgrader's own"])
+def test_a_notebook_that_fails_at_autograde_leaves_no_autograde_flag(monkeypatch: pytest.MonkeyPatch, route: str
+                                                                     ) -> None:
     """nbgrader's utils.setenv keeps NBGRADER_EXECUTION=autograde after a failure; kernels started later by the same
-    process (formgrader's server, a grading worker) would all run as at autograde. The course's grader restores it."""
+    process (formgrader's server, a grading worker) would all run as at autograde. The course's grader restores it,
+    on both its routes: the sanitised notebook handed over in memory, and nbgrader's own two passes (taken when
+    another exporter is configured)."""
+    from nbconvert.exporters import NotebookExporter
+    from nbconvert.writers import FilesWriter
     from nbgrader.converters.base import BaseConverter
 
-    def convert(self: BaseConverter, notebook_filename: str) -> None:
+    from empathy_ce.instructor import autograde
+
+    def fail_at_autograde(*args: Any, **kwargs: Any) -> None:
         if os.environ.get("NBGRADER_EXECUTION") == "autograde":
             raise RuntimeError("the learner's notebook failed")
 
-    monkeypatch.setattr(BaseConverter, "convert_single_notebook", convert)
-    monkeypatch.setattr(grade.CourseAutograde, "_init_preprocessors", lambda self: None)  # no exporter needed here
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    from nbconvert.writers import FilesWriter
+    class Other(NotebookExporter):
+        def from_notebook_node(self, nb: Any, resources: Any = None, **kw: Any) -> Any:
+            return super().from_notebook_node(nb, resources, **kw)
 
-    converter = grade.CourseAutograde()
+    monkeypatch.setattr(BaseConverter, "convert_single_notebook", fail_at_autograde)
+    monkeypatch.setattr(NotebookExporter, "from_notebook_node", fail_at_autograde)
+    monkeypatch.setattr(grade.CourseAutograde, "_init_preprocessors", lambda self: None)  # no preprocessors needed
+    monkeypatch.setattr(grade.CourseAutograde, "init_single_notebook_resources", lambda self, name: {
+        "nbgrader": {"assignment": "m1-x", "student": "ana"}})
+    monkeypatch.setattr(autograde, "_exported_node", lambda exporter, name, resources: (
+        nbformat.v4.new_notebook(), resources))
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    converter = grade.CourseAutograde(coursedir=CourseDirectory())
     converter.writer = FilesWriter()
+    converter.exporter = NotebookExporter() if route == "in memory" else Other()
     with pytest.raises(RuntimeError):
         converter.convert_single_notebook("learner.ipynb")
     assert "NBGRADER_EXECUTION" not in os.environ

@@ -134,3 +134,15 @@ def test_the_metadata_check_runs_unless_graded_without_a_kernel():
         KernelFreeCheckCellMetadata().preprocess(corrupted(), {})
     nb, _ = KernelFreeCheckCellMetadata().preprocess(corrupted(), {"empathy_ce": {"kernel_free": True}})
     assert nb.cells[2].metadata["nbgrader"]["grade"] is True
+
+
+@pytest.mark.parametrize("shown", ["html", 0.5, 3.0, 0])
+def test_the_formats_asked_for_are_all_ipython_gives_what_items_display(shown):
+    """Kernel-free evaluation asks IPython's formatter for text/plain and text/html only: the same as asking for all."""
+    from IPython.display import HTML
+
+    from empathy_ce.grading import evaluation
+
+    obj = HTML("<p>Your answer: <b>B</b></p>") if shown == "html" else shown
+    formatter = evaluation._formatter()
+    assert formatter.format(obj, include=evaluation.MIME_TYPES) == formatter.format(obj)

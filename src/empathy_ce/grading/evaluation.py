@@ -35,6 +35,12 @@ def _formatter() -> Any:
     return DisplayFormatter()
 
 
+# The only MIME types IPython's default formatters give an HTML object (what ask() and score() display) or a number
+# (score()'s result): asking for just these skips the other formatters' look-ups, with the same result
+# (tests/grading/test_evaluation.py compares it with the full format).
+MIME_TYPES = frozenset({"text/plain", "text/html"})
+
+
 def _output(**fields: Any) -> NotebookNode:
     # As nbclient records a kernel message (nbformat validates the whole notebook when it is written).
     return nbformat.from_dict(fields)
@@ -104,7 +110,7 @@ class Evaluation:
         self.outputs.append(_output(output_type="stream", name="stdout", text=message + "\n"))
 
     def _display(self, obj: Any) -> None:
-        data, metadata = self.formatter.format(obj)
+        data, metadata = self.formatter.format(obj, include=MIME_TYPES)
         self.outputs.append(_output(output_type="display_data", data=data, metadata=metadata))
 
     def run(self, item: Item, execution_count: int) -> list[NotebookNode]:
@@ -120,7 +126,7 @@ class Evaluation:
             earned = grade_item(item.spec, self.answers.value(item.spec), item.key)
             self._display(HTML(result_html(item.spec, item.key, earned)))
             if not item.quiet:
-                data, metadata = self.formatter.format(earned)
+                data, metadata = self.formatter.format(earned, include=MIME_TYPES)
                 self.outputs.append(_output(output_type="execute_result", data=data, metadata=metadata,
                                             execution_count=execution_count))
         return self.outputs

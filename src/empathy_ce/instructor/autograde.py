@@ -20,14 +20,19 @@ each notebook. Bad submissions and interrupted runs:
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import nbformat
+from nbconvert.exporters import Exporter, NotebookExporter
+from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
+from nbformat.v4 import rwbase
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde
 from nbgrader.utils import rmtree
@@ -146,7 +151,10 @@ class CourseAutograde(Autograde):
     def convert_single_notebook(self, notebook_filename: str) -> None:
         before = os.environ.get("NBGRADER_EXECUTION")
         try:
-            super().convert_single_notebook(notebook_filename)
+            if type(self.exporter).from_notebook_node is NotebookExporter.from_notebook_node:
+                self._both_passes(notebook_filename)
+            else:  # an exporter configured in its place: nbgrader's own way
+                super().convert_single_notebook(notebook_filename)
         except Exception as err:
             self.failures.append((notebook_filename, notebook_problem(notebook_filename) or describe(err)))
             raise
@@ -157,6 +165,59 @@ class CourseAutograde(Autograde):
                 os.environ.pop("NBGRADER_EXECUTION", None)
             else:
                 os.environ["NBGRADER_EXECUTION"] = before
+
+
+    def _both_passes(self, notebook_filename: str) -> None:
+        """nbgrader's Autograde.convert_single_notebook, with the sanitised notebook handed over in memory.
+
+        nbgrader writes the sanitised notebook to autograded/ and reads it back for the grading pass: a serialising,
+        a parse, two validations and a copy for a notebook it has just validated. Here the grading pass gets the
+        sanitising pass's own copy, as nbformat would read it back (``_as_read_back``), with the resources nbgrader
+        makes for the autograded file (its folder is where a kernel runs and answers.json is read).
+        """
+        self.log.info("Sanitizing %s", notebook_filename)
+        self._sanitizing = True
+        self._init_preprocessors()
+        resources = self.init_single_notebook_resources(notebook_filename)
+        nb, resources = _exported_node(self.exporter, notebook_filename, resources)
+        graded_filename = os.path.join(
+            self._format_dest(resources["nbgrader"]["assignment"], resources["nbgrader"]["student"]),
+            os.path.basename(notebook_filename))
+        self.log.info("Autograding %s", graded_filename)
+        self._sanitizing = False
+        self._init_preprocessors()
+        try:
+            os.environ["NBGRADER_EXECUTION"] = "autograde"  # restored by convert_single_notebook, as nbgrader sets it
+            resources = self.init_single_notebook_resources(graded_filename)
+            resources["metadata"] = _file_metadata(graded_filename, modified=dt.datetime.now(dt.UTC))
+            output, resources = self.exporter.from_notebook_node(_as_read_back(nb), resources=resources)
+            self.write_single_notebook(output, resources)
+        finally:
+            self._sanitizing = True
+
+
+def _exported_node(exporter: Exporter, filename: str, resources: dict[str, Any]) -> tuple[NotebookNode,
+                                                                                            dict[str, Any]]:
+    """What exporter.from_filename does, up to the preprocessed notebook (not yet serialised)."""
+    resources["metadata"] = _file_metadata(filename)
+    with open(filename, encoding="utf-8") as stream:
+        nb = nbformat.read(stream, as_version=4)
+    # The parent's from_notebook_node: NotebookExporter's own would serialise the result.
+    return Exporter.from_notebook_node(exporter, nb, resources=resources)
+
+
+def _file_metadata(filename: str, modified: dt.datetime | None = None) -> ResourcesDict:
+    """The resources["metadata"] nbconvert's from_filename makes: the notebook's name, folder and date."""
+    path, basename = os.path.split(filename)
+    when = modified or dt.datetime.fromtimestamp(os.path.getmtime(filename), tz=dt.UTC)
+    return ResourcesDict(name=os.path.splitext(basename)[0], path=path,
+                         modified_date=when.strftime("%B %d, %Y" if sys.platform == "win32" else "%B %-d, %Y"))
+
+
+def _as_read_back(nb: NotebookNode) -> NotebookNode:
+    """The notebook as nbformat.reads(nbformat.writes(nb)) returns it, without the text in between: every dict a
+    NotebookNode, multi-line text joined, nbformat's transient keys dropped. It has just been validated."""
+    return rwbase.strip_transient(rwbase.rejoin_lines(nbformat.from_dict(nb)))
 
 
 def _commit_saved_grades(nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:

@@ -1,0 +1,60 @@
+"""empathy-ce grade hands nbgrader's sanitised notebook to its grading pass in memory (instructor/autograde.py).
+
+The grading pass must see what nbgrader's would after writing the sanitised notebook and reading it back; the
+end-to-end proof (every grade and autograded notebook the same as stock `nbgrader autograde`) is test_grade.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import nbformat
+import pytest
+from nbconvert.exporters import NotebookExporter
+from nbgrader.converters import Autograde
+from traitlets.config import Config
+
+from empathy_ce.instructor import autograde
+
+
+def sample() -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
+    nb.metadata["orig_nbformat"] = 3  # transient keys nbformat drops when writing
+    nb.metadata["signature"] = "sha256:abc"
+    code = nbformat.v4.new_code_cell("ask(\n    id='x',\n)\n", metadata={"trusted": True, "nbgrader": {"grade": True}})
+    code.outputs = [nbformat.v4.new_output("stream", text=["two\n", "lines\n"]),
+                    nbformat.v4.new_output("display_data", data={"text/plain": ["a\n", "b"], "text/html": "<p>x</p>"})]
+    code.metadata["nbgrader"]["extra"] = {"plain": {"value": 1}}  # a plain dict, as a preprocessor may add
+    text = nbformat.v4.new_markdown_cell(["# Title\n", "body"])
+    nb.cells = [text, code]
+    return nb
+
+
+def test_the_notebook_is_handed_over_as_nbformat_reads_it_back() -> None:
+    nb = sample()
+    read_back = nbformat.reads(nbformat.writes(copy.deepcopy(nb), version=4), as_version=4)
+    handed = autograde._as_read_back(nb)
+    assert json.dumps(handed, sort_keys=True) == json.dumps(read_back, sort_keys=True)
+    assert handed == read_back
+    assert handed.cells[1].metadata.nbgrader.extra.plain.value == 1  # attribute access, as after a read
+    assert "signature" not in handed.metadata and "trusted" not in handed.cells[1].metadata
+
+
+def test_both_passes_in_one_only_with_nbconverts_notebook_exporter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A differently configured exporter (its own from_notebook_node) gets nbgrader's own two passes."""
+
+    class Custom(NotebookExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):  # type: ignore[no-untyped-def]
+            return super().from_notebook_node(nb, resources, **kw)
+
+    calls: list[str] = []
+    monkeypatch.setattr(autograde.CourseAutograde, "_both_passes", lambda self, name: calls.append("in memory"))
+    monkeypatch.setattr(Autograde, "convert_single_notebook", lambda self, name: calls.append("nbgrader's"))
+    for exporter in (NotebookExporter, Custom):
+        config = Config()
+        config.Autograde.exporter_class = exporter
+        converter = autograde.CourseAutograde(config=config)
+        converter.exporter = converter.exporter_class(parent=converter)  # as nbgrader's start() makes it
+        converter.convert_single_notebook("n.ipynb")
+    assert calls == ["in memory", "nbgrader's"]
