@@ -58,3 +58,29 @@ def test_both_passes_in_one_only_with_nbconverts_notebook_exporter(monkeypatch: 
         converter.exporter = converter.exporter_class(parent=converter)  # as nbgrader's start() makes it
         converter.convert_single_notebook("n.ipynb")
     assert calls == ["in memory", "nbgrader's"]
+
+
+def test_a_worker_makes_each_passs_preprocessors_once() -> None:
+    """With a worker's kept_preprocessors, the second submission's passes use the first one's instances."""
+    from empathy_ce.grading import config as course_config
+
+    config = Config()
+    course_config.configure(config, ".")
+
+    def passes(kept: dict | None) -> tuple[list, list]:
+        converter = autograde.CourseAutograde(config=config)
+        converter.kept_preprocessors = kept
+        converter.exporter = NotebookExporter(parent=converter)
+        made = []
+        for sanitizing in (True, False):
+            converter._sanitizing = sanitizing
+            converter._init_preprocessors()
+            made.append(list(converter.exporter._preprocessors))
+        return made[0], made[1]
+
+    kept: dict = {}
+    first, second = passes(kept), passes(kept)
+    assert [id(p) for p in first[0] + first[1]] == [id(p) for p in second[0] + second[1]]
+    assert autograde._commit_saved_grades in first[1] and autograde._commit_saved_grades not in first[0]
+    assert [type(p) for p in passes(None)[0]] == [type(p) for p in first[0]]
+    assert not {id(p) for p in passes(None)[0]} & {id(p) for p in first[0]}  # nbgrader's way: new ones each time

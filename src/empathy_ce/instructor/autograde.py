@@ -48,6 +48,11 @@ class CourseAutograde(Autograde):
     """
 
     expected_notebooks: frozenset[str] | None = None  # the assignment's notebooks in the gradebook, if known
+    # empathy-ce grade's workers: each pass's preprocessors, made for the worker's first notebook and used for the
+    # rest (nbconvert makes every one anew for each pass of each notebook, a tenth of a notebook's grading time).
+    # Safe because each sets what it works with from the notebook and resources at the start of preprocess() and
+    # logs to the one logger every converter shares. Keyed by "sanitising pass?"; None: nbgrader's own way.
+    kept_preprocessors: dict[bool, list[Any]] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -98,9 +103,15 @@ class CourseAutograde(Autograde):
         speedups.commit_so_far()  # the submission's rows: see speedups.commit_so_far
 
     def _init_preprocessors(self) -> None:
+        kept = None if self.kept_preprocessors is None else self.kept_preprocessors.get(self._sanitizing)
+        if kept is not None:
+            self.exporter._preprocessors = list(kept)
+            return
         super()._init_preprocessors()
         if not self._sanitizing:  # after the grading pass's steps: its grades are saved, the rest does not write
             self.exporter.register_preprocessor(_commit_saved_grades, enabled=True)
+        if self.kept_preprocessors is not None:
+            self.kept_preprocessors[self._sanitizing] = list(self.exporter._preprocessors)
 
     def graded_names(self, assignment_id: str) -> frozenset[str]:
         """The assignment's notebooks in the gradebook: nbgrader skips any other notebook a learner submits."""

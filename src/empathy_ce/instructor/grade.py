@@ -97,6 +97,7 @@ class Worker:
     coursedir: CourseDirectory
     force: bool
     stack: contextlib.ExitStack
+    preprocessors: dict[bool, list[Any]] = field(default_factory=dict)  # CourseAutograde.kept_preprocessors
 
     def __exit__(self, *exc: Any) -> None:
         self.stack.close()
@@ -143,6 +144,7 @@ def grade_unit(worker: Worker, unit: Unit) -> Outcome:
         converter = CourseAutograde(coursedir=worker.coursedir, config=worker.config)
         converter.force = worker.force
         converter.expected_notebooks = unit.notebooks
+        converter.kept_preprocessors = worker.preprocessors
         converter.log.addHandler(handler)
         # Its commits made two (speedups), unless a kernel runs (nbgrader's own commits then).
         transaction = contextlib.nullcontext() if unit.needs_kernel else speedups.one_transaction()
