@@ -37,7 +37,7 @@ def _formatter() -> Any:
 
 # The only MIME types IPython's default formatters give an HTML object (what ask() and score() display) or a number
 # (score()'s result): asking for just these skips the other formatters' look-ups, with the same result
-# (tests/grading/test_evaluation.py compares it with the full format).
+# (tests/grading/test_execute.py compares it with the full format).
 MIME_TYPES = frozenset({"text/plain", "text/html"})
 
 

@@ -177,7 +177,6 @@ class CourseAutograde(Autograde):
             else:
                 os.environ["NBGRADER_EXECUTION"] = before
 
-
     def _both_passes(self, notebook_filename: str) -> None:
         """nbgrader's Autograde.convert_single_notebook, with the sanitised notebook handed over in memory.
 

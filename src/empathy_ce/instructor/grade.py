@@ -5,9 +5,10 @@ converter (the class behind ``nbgrader autograde``) with the course's configurat
 the same file copying, timestamps, sanitising preprocessors, kernel-free execution (``grading/execute.py``,
 which ``nbgrader autograde`` and formgrader use too), ``FlagWrittenAnswers``, ``SaveAutoGrades``, late
 penalties and output folders. What this module adds is the batch: each learner submission is one job in a
-worker process, with nbgrader's per-run set-up done once per worker and two short gradebook transactions per
-submission graded without a kernel (``speedups``); re-running skips what nbgrader would skip, ``--force``
-regrades, and manual grades stay (``SaveAutoGrades`` never writes them).
+worker process, with nbgrader's per-run set-up done once per worker (its preprocessors too), two short gradebook
+transactions per submission graded without a kernel (``speedups``) and the sanitised notebook handed to the
+grading pass in memory (``CourseAutograde``); re-running skips what nbgrader would skip, ``--force`` regrades,
+and manual grades stay (``SaveAutoGrades`` never writes them).
 
 Given no assignments, ``empathy-ce grade`` grades the whole course (``every``): a folder of submitted/ that is
 no assignment of the course, or one not yet released to the gradebook, is reported per learner.
