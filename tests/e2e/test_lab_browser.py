@@ -23,6 +23,7 @@ from support.lab import (
     menu,
     new_page,
     open_notebook,
+    practice_answers,
     press,
     read_answers,
     wait_kernel_idle,
@@ -306,11 +307,6 @@ def shoot(page, name: str, at: str | None = None) -> None:
     if at:
         page.evaluate("(top) => { document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer')"
                       ".scrollTop = top; }", before)
-
-
-def practice_answers(private: Path) -> dict[str, Any]:
-    files = list(private.rglob("answers.json"))
-    return read_answers(files[0]) if files else {}
 
 
 def test_a_learner_works_through_a_real_module_notebook(browser: Any, module_lab) -> None:

@@ -4,7 +4,6 @@ restored where the learner left them (from the private practice answers.json).""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 from support import ROOT
-from support.lab import Lab, menu, new_page, open_notebook, wait_kernel_idle, wait_view_released
+from support.lab import Lab, menu, new_page, open_notebook, practice_answers, wait_kernel_idle, wait_view_released
 
 from empathy_ce import cells
 
@@ -38,15 +37,6 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, Path, int]]:
         yield server.start(), private, total
     finally:
         server.stop()
-
-
-def practice_answers(private: Path) -> dict[str, Any]:
-    for path in private.rglob("answers.json"):
-        try:
-            return {k: v["value"] for k, v in json.loads(path.read_text("utf-8"))["items"].items()}
-        except (json.JSONDecodeError, KeyError):
-            return {}
-    return {}
 
 
 def wait_for(check: Any, what: str, timeout: float = 30) -> Any:

@@ -160,3 +160,9 @@ def read_answers(path: Path) -> dict[str, Any]:
         return {k: v["value"] for k, v in json.loads(path.read_text("utf-8"))["items"].items()}
     except (FileNotFoundError, json.JSONDecodeError, KeyError):
         return {}
+
+
+def practice_answers(private: Path) -> dict[str, Any]:
+    """item id -> saved value of the learner's private practice answers (kept outside the folder); {} if none yet."""
+    files = list(private.rglob("answers.json"))
+    return read_answers(files[0]) if files else {}

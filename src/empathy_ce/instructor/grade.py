@@ -47,6 +47,7 @@ from .autograde import CourseAutograde, describe, in_progress_marker, notebook_p
 __all__ = ["CourseAutograde", "Outcome", "Summary", "Unit", "describe", "grade",
            "in_progress_marker", "notebook_problem"]
 
+
 @dataclass(frozen=True)
 class Unit:
     assignment: str
