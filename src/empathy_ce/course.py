@@ -73,13 +73,18 @@ class Course:
         return sum(m.contact_hours for m in self.modules)
 
 
+class NoCourse(FileNotFoundError):
+    """No course folder where one was looked for (the command line says so in one line)."""
+
+
 def find_root(start: Path | None = None) -> Path:
     """The course root: the nearest folder at or above start holding nbgrader_config.py and course/."""
     start = (start or Path.cwd()).resolve()
     for folder in [start, *start.parents]:
         if (folder / "nbgrader_config.py").exists() and (folder / "course" / "course.yml").exists():
             return folder
-    raise FileNotFoundError(f"no course (nbgrader_config.py and course/course.yml) at or above {start}")
+    raise NoCourse(f"no course (nbgrader_config.py and course/course.yml) at or above {start}; run the command in "
+                   "the course folder or give it with --root")
 
 
 # libyaml's parser when PyYAML has it (its wheels do): the same safe loading, about ten times faster, and the

@@ -59,3 +59,24 @@ def test_no_schema_of_the_course_names_a_format() -> None:
         assert list(_formats(json.loads(path.read_text()))) == [], path
     assert list(_formats(items.schema())) == []
     assert list(_formats({"properties": {"format": {"type": "string", "format": "iri"}}})) == ["iri"]  # the finder
+
+
+def test_the_command_exits_with_mains_code_its_objects_frozen() -> None:
+    """`empathy-ce` is run(): main's exit code, with the heap moved out of the collector's way before Python's
+    last sweep at exit (a quarter of a second with nbgrader loaded). Run where the command runs: its own process."""
+    probe = ("import gc, sys\nimport empathy_ce.cli as cli\ncli.main = lambda: 3\n"
+             "sys.exit = lambda code: print(code, gc.get_freeze_count() > 1000)\ncli.run()")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.split() == ["3", "True"]
+
+
+def test_the_installed_command_is_run() -> None:
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="empathy-ce")
+    assert script.value == "empathy_ce.cli:run"
+    python_m = subprocess.run([sys.executable, "-m", "empathy_ce.cli", "--root", "/nonexistent", "check"],
+                              capture_output=True, text=True, cwd=ROOT)
+    assert python_m.returncode != 0 and "Traceback" not in python_m.stderr
+    assert python_m.stderr.strip() == ("error: no course (nbgrader_config.py and course/course.yml) at or above "
+                                       "/nonexistent; run the command in the course folder or give it with --root")

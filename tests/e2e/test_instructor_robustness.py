@@ -534,6 +534,7 @@ def test_a_notebook_that_fails_at_autograde_leaves_no_autograde_flag(monkeypatch
 
     monkeypatch.setattr(BaseConverter, "convert_single_notebook", fail_at_autograde)
     monkeypatch.setattr(NotebookExporter, "from_notebook_node", fail_at_autograde)
+    monkeypatch.setattr(autograde, "_preprocessed", fail_at_autograde)  # the grading pass, in memory
     monkeypatch.setattr(grade.CourseAutograde, "_init_preprocessors", lambda self: None)  # no preprocessors needed
     monkeypatch.setattr(grade.CourseAutograde, "init_single_notebook_resources", lambda self, name: {
         "nbgrader": {"assignment": "m1-x", "student": "ana"}})

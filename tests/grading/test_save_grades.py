@@ -166,3 +166,25 @@ def test_a_cell_without_a_grade_row_fails_as_in_nbgrader(template: Path, tmp_pat
         resources = {"nbgrader": {"notebook": "post", "assignment": "gold", "student": "ann", "db_url": url}}
         with pytest.raises(MissingEntry):
             step.preprocess(extra, resources)
+
+
+def test_the_notebooks_changes_are_sent_at_once_not_per_cell(template: Path, tmp_path: Path):
+    """One UPDATE statement per kind of change (SQLAlchemy sends rows alike together), not one per grade."""
+    counts = {}
+    for name, step in (("nbgrader", SaveAutoGrades()), ("ours", OneCommitSaveAutoGrades())):
+        url = gradebook(template, tmp_path / name)
+        updates: list[str] = []
+
+        def seen(conn: object, cursor: object, statement: str, *args: object, updates: list[str] = updates) -> None:
+            if statement.lstrip().upper().startswith("UPDATE"):
+                updates.append(statement)
+
+        event.listen(Engine, "before_cursor_execute", seen)
+        try:
+            step.preprocess(notebook(), {"nbgrader": {"notebook": "post", "assignment": "gold", "student": "ann",
+                                                      "db_url": url}})
+        finally:
+            event.remove(Engine, "before_cursor_execute", seen)
+        counts[name] = updates
+    assert len(counts["nbgrader"]) >= 2, counts  # one per grade that changed
+    assert len(counts["ours"]) == 1, counts

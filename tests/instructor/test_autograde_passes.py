@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 
 import nbformat
 import pytest
-from nbconvert.exporters import NotebookExporter
+from nbconvert.exporters import Exporter, NotebookExporter
+from nbconvert.preprocessors import ClearOutputPreprocessor, Preprocessor
 from nbgrader.converters import Autograde
 from traitlets.config import Config
 
@@ -48,16 +50,64 @@ def test_both_passes_in_one_only_with_nbconverts_notebook_exporter(monkeypatch: 
         def from_notebook_node(self, nb, resources=None, **kw):  # type: ignore[no-untyped-def]
             return super().from_notebook_node(nb, resources, **kw)
 
+    class OwnPreprocessing(NotebookExporter):
+        def _preprocess(self, nb, resources):  # type: ignore[no-untyped-def]
+            return super()._preprocess(nb, resources)
+
     calls: list[str] = []
     monkeypatch.setattr(autograde.CourseAutograde, "_both_passes", lambda self, name: calls.append("in memory"))
     monkeypatch.setattr(Autograde, "convert_single_notebook", lambda self, name: calls.append("nbgrader's"))
-    for exporter in (NotebookExporter, Custom):
+    for exporter in (NotebookExporter, Custom, OwnPreprocessing):
         config = Config()
         config.Autograde.exporter_class = exporter
         converter = autograde.CourseAutograde(config=config)
         converter.exporter = converter.exporter_class(parent=converter)  # as nbgrader's start() makes it
         converter.convert_single_notebook("n.ipynb")
-    assert calls == ["in memory", "nbgrader's"]
+    assert calls == ["in memory", "nbgrader's", "nbgrader's"]
+
+
+class Tagger(Preprocessor):
+    """Changes the notebook and the resources, as nbgrader's preprocessors do."""
+
+    def preprocess(self, nb, resources):  # type: ignore[no-untyped-def]
+        nb.metadata["tagged"] = len(nb.cells)
+        resources.setdefault("seen", []).append(resources["metadata"]["name"])
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, index):  # type: ignore[no-untyped-def]
+        cell.metadata["index"] = index
+        return cell, resources
+
+
+@pytest.mark.parametrize("optimistic", [True, False])
+def test_a_pass_gives_what_nbconvert_gives_with_fewer_copies(optimistic: bool,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    exporter = NotebookExporter(config=Config({"Exporter": {"optimistic_validation": optimistic}}))
+    for step in (ClearOutputPreprocessor(enabled=True), Tagger(enabled=True)):
+        exporter.register_preprocessor(step)
+    copies: list[int] = []
+    deepcopy = nbformat.NotebookNode.__deepcopy__
+
+    def counted(self: nbformat.NotebookNode, memo: dict) -> nbformat.NotebookNode:
+        if "cells" in self:
+            copies.append(1)
+        return deepcopy(self, memo)
+
+    base = autograde._as_read_back(sample())  # (new cell ids each time sample() is called)
+    base.metadata["language"] = "Python"
+    monkeypatch.setattr(nbformat.NotebookNode, "__deepcopy__", counted)
+    results = {}
+    for name, run in (("nbconvert", lambda nb, res: Exporter.from_notebook_node(exporter, nb, resources=res)),
+                      ("ours", lambda nb, res: autograde._preprocessed(exporter, nb, res))):
+        nb, given = copy.deepcopy(base), {"metadata": {"name": "post", "path": "/tmp/x"}}
+        copies.clear()
+        out, resources = run(nb, given)
+        results[name] = (json.dumps(out, sort_keys=True), json.dumps(resources, sort_keys=True, default=str),
+                         exporter._nb_metadata[os.path.join("/tmp/x", "post")] == out.metadata, len(copies))
+    assert results["ours"][:3] == results["nbconvert"][:3]
+    assert results["ours"][2] is True
+    assert '"index": 1' in results["ours"][0] and '"seen": ["post"]' in results["ours"][1]  # the steps ran
+    assert results["nbconvert"][3] - results["ours"][3] == 2  # nbconvert's two protective copies
 
 
 def test_a_worker_makes_each_passs_preprocessors_once() -> None:

@@ -83,7 +83,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, grade.
     shutil.copytree(course.root, base / "stock")
     result = autograde(course.root, "--KernelFreeExecute.kernel_free=False")
     assert "There was an error processing assignment 'gold' for student 'broken'" in result
-    summary = grade.grade(ours, ["gold"], workers=2, progress=False)
+    summary = grade.grade(ours, ["gold"], workers=2, progress=False, notes=True)
     return course.root, ours, summary, result
 
 
@@ -106,6 +106,17 @@ def test_every_grade_and_comment_is_identical(graded):
     expected, got = gradebook(theirs), gradebook(ours)
     assert got == expected
     assert len({k[0] for k in expected}) == len(LEARNERS)
+
+
+def test_the_workers_notes_are_the_ones_the_files_give_afterwards(graded):
+    """grade(notes=True): each worker looks at its submission once graded, as notes.inspect_all does later."""
+    from empathy_ce.instructor import notes
+
+    _, ours, summary, _ = graded
+    assert all(o.inspected for o in summary.outcomes)
+    afterwards = notes.inspect_all(ours, [(o.student, o.assignment) for o in summary.outcomes])
+    assert {(o.student, o.assignment): o.state for o in summary.outcomes} == afterwards
+    assert {o.student for o in summary.outcomes if o.state.notes} >= {"blank", "garbled", "edited", "broken"}
 
 
 def test_the_scores_are_the_ones_the_rules_give(graded):

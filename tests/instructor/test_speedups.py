@@ -6,33 +6,20 @@ the kept one inside ``reuse_gradebooks()``.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy import event
+from support.gradebooks import opened, small_gradebook
 
 from empathy_ce.instructor import speedups
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
-    with Gradebook(url) as gb:
-        gb.add_assignment("m1-x")
-        gb.add_notebook("posttest", "m1-x")
-        gb.add_grade_cell("item-1", "posttest", "m1-x", max_score=2.0, cell_type="code")
-        gb.add_source_cell("item-1", "posttest", "m1-x", cell_type="code", locked=True,
-                           source="ask('item-1')", checksum="abc")
-        gb.add_student("ana")
-    return url
-
-
-def _opened(name: str = "nbgrader.preprocessors.overwritecells") -> type[Gradebook]:
-    import importlib
-
-    return importlib.import_module(name).Gradebook  # what nbgrader's OverwriteCells opens
+    return small_gradebook(tmp_path)
 
 
 def _selects(gradebook: Gradebook) -> list[str]:
@@ -48,10 +35,10 @@ def test_release_cells_are_read_once_per_worker_with_nbgraders_values(db: str) -
         expected_source = plain.find_source_cell("item-1", "posttest", "m1-x").to_dict()
         expected_points = plain.find_graded_cell("item-1", "posttest", "m1-x").max_score
     with speedups.reuse_gradebooks():
-        gb = _opened()(db)
+        gb = opened()(db)
         seen = _selects(gb)
         for _ in range(3):
-            with _opened()(db) as again:  # a new preprocessor's Gradebook, as nbgrader opens one per notebook
+            with opened()(db) as again:  # a new preprocessor's Gradebook, as nbgrader opens one per notebook
                 source = again.find_source_cell("item-1", "posttest", "m1-x")
                 points = again.find_graded_cell("item-1", "posttest", "m1-x").max_score
         assert {k: getattr(source, k) for k in ("name", "cell_type", "locked", "source", "checksum")} == {
@@ -65,71 +52,109 @@ def test_release_cells_are_read_once_per_worker_with_nbgraders_values(db: str) -
         plain.find_source_cell("item-9", "posttest", "m1-x")
 
 
-def _other_writer_can_write(db: str) -> bool:
-    other = sqlite3.connect(db.removeprefix("sqlite:///"), timeout=0)
-    try:
-        other.execute("UPDATE student SET first_name = 'x' WHERE id = 'nobody'")
-        other.commit()
-        return True
-    except sqlite3.OperationalError as err:
-        assert "locked" in str(err)
-        return False
-    finally:
-        other.close()
+def _two_notebook_assignment(url: str) -> None:
+    """An assignment with every kind of cell nbgrader makes rows for: grade, solution and task cells."""
+    with Gradebook(url) as gb:
+        gb.add_assignment("m2-y")
+        for notebook in ("posttest", "data"):
+            gb.add_notebook(notebook, "m2-y")
+        for name in ("q1", "q2", "q3"):
+            gb.add_grade_cell(name, "posttest", "m2-y", max_score=1.0, cell_type="code")
+        gb.add_grade_cell("written", "posttest", "m2-y", max_score=2.0, cell_type="markdown")
+        gb.add_solution_cell("written", "posttest", "m2-y")
+        gb.add_grade_cell("code-test", "data", "m2-y", max_score=1.0, cell_type="code")
+        gb.add_solution_cell("code", "data", "m2-y")
+        gb.add_task_cell("task", "data", "m2-y", max_score=1.0, cell_type="markdown")
+        for student in ("ana", "ben"):
+            gb.add_student(student)
 
 
-def test_commit_so_far_lets_other_workers_write_while_the_submission_goes_on(db: str) -> None:
-    with speedups.reuse_gradebooks(), speedups.one_transaction():
-        with _opened("nbgrader.converters.autograde")(db) as gb:
-            gb.update_or_create_submission("m1-x", "ana")  # what nbgrader's set-up writes first
-        assert not _other_writer_can_write(db)  # held for the rest of the block, without the call below
-        speedups.commit_so_far()
-        assert _other_writer_can_write(db)
-        with _opened("nbgrader.preprocessors.saveautogrades")(db) as gb:
-            gb.find_grade("item-1", "posttest", "m1-x", "ana").auto_score = 1.5
-    with Gradebook(db) as plain:  # both parts were committed
-        assert plain.find_grade("item-1", "posttest", "m1-x", "ana").auto_score == 1.5
+def _rows(url: str, student: str) -> list[tuple]:
+    """A submission's rows as nbgrader reads them, ids aside, in the order the database returns them."""
+    with Gradebook(url) as gb:
+        submission = gb.find_submission("m2-y", student)
+        rows: list[tuple] = [("submission", submission.timestamp, submission.extension)]
+        for notebook in submission.notebooks:
+            rows.append(("notebook", notebook.name, notebook.flagged, notebook.late_submission_penalty))
+            rows += [("grade", g.name, g.cell_type, g.auto_score, g.manual_score, g.extra_credit, g.needs_manual_grade,
+                      g.max_score) for g in notebook.grades]
+            rows += [("comment", c.name, c.auto_comment, c.manual_comment) for c in notebook.comments]
+        return rows
 
 
-def test_commit_so_far_does_nothing_outside_one_transaction(db: str) -> None:
-    speedups.commit_so_far()  # formgrader and stock nbgrader commit as they go: nothing to do, nothing raised
-    assert _other_writer_can_write(db)
+def test_a_submissions_rows_are_nbgraders_with_the_cells_read_once(tmp_path: Path) -> None:
+    ours, theirs = f"sqlite:///{tmp_path / 'ours.db'}", f"sqlite:///{tmp_path / 'theirs.db'}"
+    for url in (ours, theirs):
+        _two_notebook_assignment(url)
+    with Gradebook(theirs) as gb:
+        gb.add_submission("m2-y", "ana", timestamp="2026-05-04 09:30:00 UTC")
+        gb.add_submission("m2-y", "ben")
+    with speedups.reuse_gradebooks():
+        gb = opened("nbgrader.converters.autograde")(ours)
+        cells_read: list[str] = []
+        event.listen(gb.engine, "before_cursor_execute", lambda conn, cursor, statement, *args: cells_read.append(
+            statement) if statement.startswith("SELECT") and ("grade_cell" in statement or "solution_cell" in statement)
+            else None)
+        with gb:
+            made = gb.update_or_create_submission("m2-y", "ana", timestamp="2026-05-04 09:30:00 UTC")
+            assert (made.student.id, made.assignment.name) == ("ana", "m2-y")
+        read_for_the_first = len(cells_read)
+        with opened("nbgrader.preprocessors.saveautogrades")(ours) as again:  # a later step of the same worker
+            again.update_or_create_submission("m2-y", "ben")
+        assert read_for_the_first > 0 and len(cells_read) == read_for_the_first
+    for student in ("ana", "ben"):
+        expected = _rows(theirs, student)
+        assert _rows(ours, student) == expected
+        assert [r[0] for r in expected].count("grade") == 6 and [r[0] for r in expected].count("comment") == 3
 
 
-@pytest.mark.slow
-def test_a_submissions_grades_are_committed_before_its_notebook_is_written(tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """In empathy-ce grade's workers, SQLite's write lock is free while a graded notebook is serialised and written
-    (instructor/autograde.py ends the transaction after the grading pass's steps); the grades are all there."""
-    import nbformat
-    from support import golden
-    from support.gold_course import STAMP, gold_course
-    from support.learners import answers_json
+def test_a_submission_is_refused_as_nbgrader_refuses_it(tmp_path: Path) -> None:
+    from nbgrader.api import InvalidEntry
 
-    from empathy_ce.instructor import autograde, grade
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    _two_notebook_assignment(url)
+    with speedups.reuse_gradebooks():
+        gb = opened("nbgrader.converters.autograde")(url)
+        with pytest.raises(MissingEntry):
+            gb.add_submission("m2-y", "nobody")
+        with pytest.raises(MissingEntry):
+            gb.add_submission("m9-none", "ana")
+        gb.add_submission("m2-y", "ana")
+        with pytest.raises(InvalidEntry):  # a second submission of the same assignment by the same learner
+            gb.add_submission("m2-y", "ana")
+        gb.add_submission("m2-y", "ben")  # the session goes on after the rollback
+    with Gradebook(url) as plain:
+        assert {s.student.id for s in plain.find_assignment("m2-y").submissions} == {"ana", "ben"}
 
-    course = gold_course(tmp_path / "course")
-    folder = course.root / "submitted" / "ana" / "gold"
-    folder.mkdir(parents=True)
-    (folder / "timestamp.txt").write_text(STAMP)
-    (folder / "answers.json").write_text(answers_json(golden.ALL_RIGHT))
-    nbformat.write(nbformat.read(course.root / "exercises" / "gold" / "gold.ipynb", as_version=4),
-                   folder / "gold.ipynb")
-    db = f"sqlite:///{course.root / 'gradebook.db'}"
-    lock_free_while_writing: list[bool] = []
-    write = autograde.CourseAutograde.write_single_notebook
 
-    def probing(self: autograde.CourseAutograde, output: str, resources: dict) -> None:
-        if not self._sanitizing:  # the graded notebook (the sanitised one is written first)
-            lock_free_while_writing.append(_other_writer_can_write(db))
-        write(self, output, resources)
+def test_a_release_notebook_is_read_once_with_its_cells_as_nbgrader_reads_them(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    _two_notebook_assignment(url)
+    with Gradebook(url) as gb:
+        gb.update_or_create_notebook("data", "m2-y", kernelspec='{"name": "python3"}')
+        gb.add_source_cell("code-test", "data", "m2-y", cell_type="code", locked=True, source="assert x", checksum="c")
+        gb.add_submission("m2-y", "ana")
 
-    monkeypatch.setattr(autograde.CourseAutograde, "write_single_notebook", probing)
-    summary = grade.grade(course.root, ["gold"], workers=1, progress=False)
-    assert [o.status for o in summary.outcomes] == ["graded"]
-    assert lock_free_while_writing == [True]
-    with Gradebook(db) as gb:
-        grades = gb.find_submission_notebook("gold", "gold", "ana").grades
-        earned = {g.name: g.auto_score for g in grades}
-    assert earned == {"gold-post-single": 1.0, "gold-post-multiple": 2.0, "gold-post-rating": 2.0,
-                      "gold-post-ordering": 3.0, "gold-post-numeric": 1.0, "gold-post-text": 0.0}  # (no text given)
+    def seen(notebook: Any) -> tuple:
+        return (notebook.id, notebook.name, notebook.kernelspec, notebook.max_score,
+                [(c.name, c.cell_type, c.locked, c.source, c.checksum) for c in notebook.source_cells],
+                [(c.name, c.max_score, c.cell_type) for c in notebook.grade_cells],
+                [c.name for c in notebook.solution_cells], [(c.name, c.max_score) for c in notebook.task_cells])
+
+    with Gradebook(url) as plain:
+        expected = seen(plain.find_notebook("data", "m2-y"))
+    with speedups.reuse_gradebooks():
+        gb = opened("nbgrader.preprocessors.overwritekernelspec")(url)
+        selects: list[str] = []
+        event.listen(gb.engine, "before_cursor_execute", lambda conn, cursor, statement, *args: selects.append(
+            statement) if statement.startswith("SELECT") else None)
+        with gb:
+            assert seen(gb.find_notebook("data", "m2-y")) == expected
+        read = len(selects)
+        with opened("nbgrader.preprocessors.overwritecells")(url) as again:  # the next step, the next learner
+            assert seen(again.find_notebook("data", "m2-y")) == expected
+            assert len(selects) == read
+            assert [s.student.id for s in again.find_notebook("data", "m2-y").submissions] == ["ana"]  # nbgrader's
+            for _ in range(2):  # an unknown notebook is refused every time, as nbgrader refuses it
+                with pytest.raises(MissingEntry):
+                    again.find_notebook("nothing", "m2-y")

@@ -1,5 +1,5 @@
 """`python -m empathy_ce.cli`: the same as the `empathy-ce` command."""
 
-from . import main
+from . import run
 
-raise SystemExit(main())
+run()

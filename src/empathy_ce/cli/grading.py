@@ -62,15 +62,21 @@ def cmd_grade(args: argparse.Namespace) -> int:
     summary = _setup_errors(lambda: grade.grade(
         root, _modules(root, args.modules, evaluation=True), args.student or None, force=args.force,
         workers=args.workers,
-        kernels=args.kernels, kernel_free=not args.kernel_only, progress=_progress(args), every=not args.modules))
+        kernels=args.kernels, kernel_free=not args.kernel_only, progress=_progress(args), every=not args.modules,
+        notes=True))
     lines = format_summary(summary, root)
     print(lines[0])
     for line in lines[1:]:
         print(line, file=sys.stderr)
     # What an instructor must know about each submission (restored cells, missing or foreign answers, a newest
     # submission not graded), at default verbosity: worked out from the files, as the report does.
-    states = _setup_errors(lambda: notes.inspect_all(
-        root, [(o.student, o.assignment) for o in summary.outcomes if o.status != "rejected"]))
+    # (Each worker looked at its submissions as it graded them; any it could not are looked at here.)
+    looked = [o for o in summary.outcomes if o.status != "rejected"]
+    unseen = [(o.student, o.assignment) for o in looked if not o.inspected]
+    rest = _setup_errors(lambda: notes.inspect_all(root, unseen)) if unseen else {}
+    states = {(o.student, o.assignment): o.state if o.inspected else rest.get((o.student, o.assignment))
+              for o in looked}
+    states = {pair: state for pair, state in states.items() if state is not None}
     _setup_errors(lambda: notes.annotate_gradebook(root, states))  # formgrader shows them as a cell comment
     note_lines, counts = notes.summary_lines(states)
     for line in note_lines:

@@ -3,11 +3,12 @@
 nbgrader's ``SaveAutoGrades`` commits after every grade and every comment: for a post-test about a dozen
 commits, each a disk sync on SQLite (about 20 ms each here, most of what the step costs). ``OneCommitSaveAutoGrades``
 (configured in its place by ``config.configure``, so ``nbgrader autograde``, formgrader's button and
-``empathy-ce grade`` all use it) writes the same rows with the same values: within the step each commit only sends
-the changes to the database (flush), and the step ends with one commit. Durability is unchanged: the grades are on
+``empathy-ce grade`` all use it) writes the same rows with the same values: within the step nbgrader's commits do
+nothing, and the step ends by sending all the changes at once (one flush, one statement per kind of change) and
+committing them. Durability is unchanged: the grades are on
 disk when the step ends, as before; a crash in the middle of the step loses at most that notebook's grades, which
-nbgrader would also have left incomplete (the submission fails and is graded again). If a cell's write fails, what
-the earlier cells wrote is still committed, as nbgrader's own per-cell commits would have kept it.
+nbgrader would also have left incomplete (the submission fails and is graded again). If the step fails at a cell,
+what the earlier cells set is still committed, as nbgrader's own per-cell commits would have kept it.
 
 nbgrader also looks each cell's grade and comment up with a query of six joined tables. Here the submitted
 notebook's grade and comment rows are read once, by cell name (names are unique within a notebook), and a cell
@@ -26,14 +27,14 @@ from nbgrader.preprocessors import saveautogrades as nbgrader_step
 from traitlets import Bool
 
 
-class _FlushOnCommit:
-    """A session whose commit() is a flush; everything else is the session's own."""
+class _CommitAtTheEnd:
+    """A session whose commit() leaves the changes for the step's own commit; everything else is the session's."""
 
     def __init__(self, session: Any) -> None:
         self._session = session
 
     def commit(self) -> None:
-        self._session.flush()
+        pass  # a query before the end still sees the changes (the session flushes before it queries)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._session, name)
@@ -82,7 +83,7 @@ class OneCommitSaveAutoGrades(SaveAutoGrades):
         gradebook = nbgrader_step.Gradebook(self.db_url)
         with gradebook:
             session = gradebook.db
-            gradebook.db = _FlushOnCommit(session)
+            gradebook.db = _CommitAtTheEnd(session)
             try:
                 self.gradebook = _NotebookRows(gradebook, self.notebook_id, self.assignment_id, self.student_id)
                 nb, resources = super(SaveAutoGrades, self).preprocess(nb, resources)

@@ -4,7 +4,7 @@
 each notebook. Bad submissions and interrupted runs:
 
 - A notebook nbformat cannot read (not JSON, empty, not a notebook, an unknown nbformat version) fails that
-  learner's submission with the reason in plain words (``notebook_problem``); the rest are graded.
+  learner's submission with the reason in plain words (``notebook_files.notebook_problem``); the rest are graded.
 - A newer submission replacing an earlier grading is first checked: readable, and through nbgrader's
   sanitising pass in memory (which only reads the gradebook). If it fails, the earlier grading stays as it
   was (autograded notebooks, grades, submission time): nbgrader would delete the autograded notebooks before
@@ -20,8 +20,8 @@ each notebook. Bad submissions and interrupted runs:
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
-import json
 import logging
 import os
 import sys
@@ -37,7 +37,8 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde
 from nbgrader.utils import rmtree
 
-from . import speedups
+from . import transactions
+from .notebook_files import describe, notebook_problem, parses_as_notebook
 
 
 class CourseAutograde(Autograde):
@@ -100,7 +101,7 @@ class CourseAutograde(Autograde):
 
     def init_assignment(self, assignment_id: str, student_id: str) -> None:
         super().init_assignment(assignment_id, student_id)
-        speedups.commit_so_far()  # the submission's rows: see speedups.commit_so_far
+        transactions.commit_so_far()  # the submission's rows: see transactions.commit_so_far
 
     def _init_preprocessors(self) -> None:
         kept = None if self.kept_preprocessors is None else self.kept_preprocessors.get(self._sanitizing)
@@ -124,7 +125,7 @@ class CourseAutograde(Autograde):
     def complete(self, dest: Path, assignment_id: str) -> bool:
         """Every submitted notebook of the assignment has an autograded notebook that parses as one."""
         names = {Path(path).stem for path in self.notebooks} & self.graded_names(assignment_id)
-        return all(_parses_as_notebook(dest / f"{name}.ipynb") for name in names)
+        return all(parses_as_notebook(dest / f"{name}.ipynb") for name in names)
 
     def sanitising_problem(self, notebook_filename: str) -> str | None:
         """Why nbgrader's sanitising pass fails on this notebook, tried in memory (it only reads the gradebook)."""
@@ -162,7 +163,8 @@ class CourseAutograde(Autograde):
     def convert_single_notebook(self, notebook_filename: str) -> None:
         before = os.environ.get("NBGRADER_EXECUTION")
         try:
-            if type(self.exporter).from_notebook_node is NotebookExporter.from_notebook_node:
+            if (type(self.exporter).from_notebook_node is NotebookExporter.from_notebook_node
+                    and type(self.exporter)._preprocess is Exporter._preprocess):
                 self._both_passes(notebook_filename)
             else:  # an exporter configured in its place: nbgrader's own way
                 super().convert_single_notebook(notebook_filename)
@@ -183,7 +185,8 @@ class CourseAutograde(Autograde):
         nbgrader writes the sanitised notebook to autograded/ and reads it back for the grading pass: a serialising,
         a parse, two validations and a copy for a notebook it has just validated. Here the grading pass gets the
         sanitising pass's own copy, as nbformat would read it back (``_as_read_back``), with the resources nbgrader
-        makes for the autograded file (its folder is where a kernel runs and answers.json is read).
+        makes for the autograded file (its folder is where a kernel runs and answers.json is read). Each pass works on
+        a notebook made for it (``_preprocessed``).
         """
         self.log.info("Sanitizing %s", notebook_filename)
         self._sanitizing = True
@@ -200,7 +203,13 @@ class CourseAutograde(Autograde):
             os.environ["NBGRADER_EXECUTION"] = "autograde"  # restored by convert_single_notebook, as nbgrader sets it
             resources = self.init_single_notebook_resources(graded_filename)
             resources["metadata"] = _file_metadata(graded_filename, modified=dt.datetime.now(dt.UTC))
-            output, resources = self.exporter.from_notebook_node(_as_read_back(nb), resources=resources)
+            graded, resources = _preprocessed(self.exporter, _as_read_back(nb), resources)
+            # What NotebookExporter.from_notebook_node adds to its parent's: the text, and the suffix it names.
+            output = nbformat.writes(graded, version=self.exporter.nbformat_version)
+            if not output.endswith("\n"):
+                output += "\n"
+            resources["output_suffix"] = (".nbconvert" if self.exporter.nbformat_version == graded.nbformat
+                                          else f".v{self.exporter.nbformat_version}")
             self.write_single_notebook(output, resources)
         finally:
             self._sanitizing = True
@@ -212,8 +221,33 @@ def _exported_node(exporter: Exporter, filename: str, resources: dict[str, Any])
     resources["metadata"] = _file_metadata(filename)
     with open(filename, encoding="utf-8") as stream:
         nb = nbformat.read(stream, as_version=4)
-    # The parent's from_notebook_node: NotebookExporter's own would serialise the result.
-    return Exporter.from_notebook_node(exporter, nb, resources=resources)
+    return _preprocessed(exporter, nb, resources)
+
+
+def _preprocessed(exporter: Exporter, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode,
+                                                                                           dict[str, Any]]:
+    """nbconvert's Exporter.from_notebook_node for a notebook nobody else holds (read for the pass, or handed over).
+
+    nbconvert deep-copies the notebook twice before its preprocessors run (from_notebook_node, then _preprocess,
+    "never safe enough"), to keep the caller's notebook as it was; then validation's normalising copies it once
+    more. Both passes give it a notebook made for the pass alone, so here only the normalising copy is made. The
+    rest is nbconvert's, step for step (tests/instructor/test_autograde_passes.py compares the two).
+    """
+    resources = exporter._init_resources(resources)
+    if "language" in nb["metadata"]:
+        resources["language"] = nb["metadata"]["language"].lower()
+    resources = copy.deepcopy(resources)
+    _, nbc = nbformat.validator.normalize(nb)
+    preprocessor = None
+    for preprocessor in exporter._preprocessors:
+        nbc, resources = preprocessor(nbc, resources)
+        if not exporter.optimistic_validation:
+            exporter._validate_preprocessor(nbc, preprocessor)
+    if exporter.optimistic_validation:
+        exporter._validate_preprocessor(nbc, preprocessor)
+    metadata = resources.get("metadata", {}) if resources is not None else {}
+    exporter._nb_metadata[os.path.join(metadata.get("path", ""), metadata.get("name", ""))] = nbc.metadata
+    return nbc, resources
 
 
 def _file_metadata(filename: str, modified: dt.datetime | None = None) -> ResourcesDict:
@@ -233,7 +267,7 @@ def _as_read_back(nb: NotebookNode) -> NotebookNode:
 def _commit_saved_grades(nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
     """The grading pass's last step in empathy-ce grade: commit the grades before nbconvert validates, serialises
     and writes the notebook, so that other workers wait for the write lock that much less."""
-    speedups.commit_so_far()
+    transactions.commit_so_far()
     return nb, resources
 
 
@@ -241,61 +275,3 @@ def in_progress_marker(dest: str | Path) -> Path:
     """The hidden file beside an autograded folder that says its grading has started and not yet finished."""
     dest = Path(dest)
     return dest.parent / f".{dest.name}.grading"
-
-
-def _parses_as_notebook(path: Path) -> bool:
-    try:
-        content = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return False
-    return isinstance(content, dict) and isinstance(content.get("cells"), list) and "nbformat" in content
-
-
-JSON_KINDS = {list: "a JSON list", str: "a JSON string", int: "a number", float: "a number", bool: "true or false",
-              type(None): "null"}
-
-
-def notebook_problem(path: str | Path) -> str | None:
-    """Why nbformat (and so nbgrader) cannot read this file as a notebook, in plain words; None if it can."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as err:
-        return f"cannot be read ({err.strerror or err})"
-    try:
-        text = data.decode("utf-8")
-        nbformat.reads(text, as_version=4)
-        return None
-    except UnicodeDecodeError as err:
-        return (f"not a Jupyter notebook: not UTF-8 text (byte 0x{data[err.start]:02x} at position {err.start}); "
-                "it may be another kind of file renamed to .ipynb")
-    except Exception as err:  # nbformat raises many kinds of error for files that are no notebook
-        failure = err
-    if not text.strip():
-        blank = "is empty" if not data else "holds only white space"
-        return f"NotJSONError: the file {blank}, so not a notebook"
-    try:
-        content = json.loads(text)
-    except json.JSONDecodeError as err:
-        return f"NotJSONError: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})"
-    if not isinstance(content, dict):
-        return f"not a Jupyter notebook: the file holds {JSON_KINDS.get(type(content), 'JSON')}, not a notebook"
-    version = content.get("nbformat")
-    readable = f"nbformat {nbformat.__version__} reads versions 1 to {nbformat.current_nbformat}"
-    if version is None:
-        return "not a Jupyter notebook: JSON without the 'nbformat' version that every notebook has"
-    if not isinstance(version, int) or isinstance(version, bool) or version not in nbformat.versions:
-        return f"a notebook of nbformat version {version!r}, which nbgrader cannot read ({readable})"
-    cells = content.get("cells") if version >= 4 else content.get("worksheets")
-    key = "cells" if version >= 4 else "worksheets"
-    if cells is None:
-        return f"not a Jupyter notebook: an nbformat {version} notebook must have '{key}', and this one has none"
-    if not isinstance(cells, list):
-        return (f"not a Jupyter notebook: its '{key}' is {JSON_KINDS.get(type(cells), 'a JSON object')}, "
-                f"not a list")
-    message = str(failure).strip().splitlines()[0] if str(failure).strip() else ""
-    return f"not a Jupyter notebook nbformat can read ({type(failure).__name__}: {message})"
-
-
-def describe(err: BaseException) -> str:
-    text = f"{type(err).__name__}: {err}".strip()
-    return text if len(text) <= 400 else text[:400] + "..."

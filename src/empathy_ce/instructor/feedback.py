@@ -23,8 +23,8 @@ from nbgrader.utils import capture_log, temp_attrs
 from traitlets.config import Config
 
 from . import configuration, parallel, speedups
+from .autograde import in_progress_marker
 from .collect import last_error
-from .grade import in_progress_marker
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fnmatch
-import glob
 import logging
 import multiprocessing.util
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -32,42 +29,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbgrader.api import Gradebook, MissingEntry, Student
+from nbgrader.api import Gradebook
 from nbgrader.converters import NbGraderException
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import temp_attrs
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
-from ..grading import engines, kernel_free
+from ..grading import engines
 from ..grading.execute import KernelFreeExecute
-from . import configuration, parallel, speedups
-from .autograde import CourseAutograde, describe, in_progress_marker, notebook_problem
+from . import configuration, parallel, speedups, transactions
+from .autograde import CourseAutograde, in_progress_marker
+from .grade_plan import prepare, strays, submissions
+from .notebook_files import describe, notebook_problem
+from .outcomes import Outcome, Unit
 
 __all__ = ["CourseAutograde", "Outcome", "Summary", "Unit", "describe", "grade",
            "in_progress_marker", "notebook_problem"]
-
-
-@dataclass(frozen=True)
-class Unit:
-    assignment: str
-    student: str
-    folder: str
-    needs_kernel: bool = False
-    notebooks: frozenset[str] | None = None  # the assignment's notebooks in the gradebook
-
-
-@dataclass
-class Outcome:
-    assignment: str
-    student: str
-    status: str  # graded, skipped, failed, or rejected (no assignment of the course, or not yet released)
-    without_kernel: int = 0
-    with_kernel: int = 0
-    failures: list[tuple[str, str]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    resumed: bool = False  # an earlier run was interrupted while grading this submission
 
 
 @dataclass
@@ -100,12 +78,14 @@ class Worker:
     force: bool
     stack: contextlib.ExitStack
     preprocessors: dict[bool, list[Any]] = field(default_factory=dict)  # CourseAutograde.kept_preprocessors
+    notes: tuple[dict[str, Any], Any] | None = None  # (modules by id, notes.Expected) for grade(notes=True)
 
     def __exit__(self, *exc: Any) -> None:
         self.stack.close()
 
 
-def worker_setup(config: Config, force: bool, kernel_free: bool, kernel_slots: Any) -> Worker:
+def worker_setup(config: Config, force: bool, kernel_free: bool, kernel_slots: Any,
+                 notes_for: tuple[dict[str, Any], Any] | None = None) -> Worker:
     # nbgrader's add_submission trips this SQLAlchemy 2 warning in `nbgrader autograde` too; it changes nothing.
     warnings.filterwarnings("ignore", message=r".*not in session, add operation along", category=SAWarning)
     stack = contextlib.ExitStack()
@@ -117,7 +97,7 @@ def worker_setup(config: Config, force: bool, kernel_free: bool, kernel_slots: A
     if not kernel_free:
         config.KernelFreeExecute.kernel_free = False
     private_kernel_sockets(config)
-    return Worker(config=config, coursedir=CourseDirectory(config=config), force=force, stack=stack)
+    return Worker(config=config, coursedir=CourseDirectory(config=config), force=force, stack=stack, notes=notes_for)
 
 
 def private_kernel_sockets(config: Config) -> None:
@@ -149,7 +129,7 @@ def grade_unit(worker: Worker, unit: Unit) -> Outcome:
         converter.kept_preprocessors = worker.preprocessors
         converter.log.addHandler(handler)
         # Its commits made two (speedups), unless a kernel runs (nbgrader's own commits then).
-        transaction = contextlib.nullcontext() if unit.needs_kernel else speedups.one_transaction()
+        transaction = contextlib.nullcontext() if unit.needs_kernel else transactions.one_transaction()
         try:
             with transaction:
                 converter.start()
@@ -172,8 +152,24 @@ def grade_unit(worker: Worker, unit: Unit) -> Outcome:
     outcome.without_kernel = KernelFreeExecute.counts["without kernel"]
     outcome.with_kernel = KernelFreeExecute.counts["with kernel"]
     outcome.warnings = handler.lines
+    if worker.notes is not None:
+        _inspect(worker, unit, outcome)
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def _inspect(worker: Worker, unit: Unit, outcome: Outcome) -> None:
+    """The submission's notes (notes.inspect) as the graded files leave them, worked out in the worker."""
+    from . import notes
+
+    modules, expect = worker.notes or ({}, None)
+    if unit.assignment not in modules:
+        return
+    try:
+        outcome.state = notes.inspect(worker.coursedir, expect, modules[unit.assignment], unit.student)
+    except Exception:  # left to the caller's own look, which reports it
+        return
+    outcome.inspected = True
 
 
 def _first_error(lines: list[str]) -> str | None:
@@ -185,95 +181,15 @@ def _crashed(unit: Unit, message: str) -> Outcome:
     return Outcome(unit.assignment, unit.student, "failed", failures=[(unit.folder, message)])
 
 
-def submissions(coursedir: CourseDirectory, assignments: list[str], students: list[str] | None = None) -> list[Unit]:
-    """Every collected submission (nbgrader's submitted folder) of the given assignments, as nbgrader finds them."""
-    units = []
-    for assignment in assignments:
-        pattern = re.compile(coursedir.format_path(coursedir.submitted_directory, "(?P<student>[^/]+)",
-                                                   re.escape(assignment), escape=True) + "$")
-        found = glob.glob(coursedir.format_path(coursedir.submitted_directory, "*", glob.escape(assignment)))
-        for folder in sorted(found):
-            match = pattern.match(folder)
-            if match and os.path.isdir(folder) and (not students or match["student"] in students):
-                units.append(Unit(assignment, match["student"], folder))
-    return units
-
-
-def strays(coursedir: CourseDirectory, assignments: list[str], students: list[str] | None = None) -> list[Outcome]:
-    """Folders of submitted/ named for no assignment of the course, one rejected outcome per learner and folder."""
-    pattern = re.compile(coursedir.format_path(coursedir.submitted_directory, "(?P<student>[^/]+)",
-                                               "(?P<assignment>[^/]+)", escape=True) + "$")
-    found = []
-    for folder in sorted(glob.glob(coursedir.format_path(coursedir.submitted_directory, "*", "*"))):
-        match = pattern.match(folder)
-        if not match or not os.path.isdir(folder) or match["assignment"] in assignments:
-            continue
-        if any(fnmatch.fnmatch(match["assignment"], ignored) for ignored in coursedir.ignore):
-            continue
-        if not students or match["student"] in students:
-            found.append(Outcome(match["assignment"], match["student"], "rejected", failures=[
-                (folder, f"learner '{match['student']}' submitted '{match['assignment']}', which is not an "
-                         "assignment of this course: not graded")]))
-    return found
-
-
-def kernel_notebooks(gb: Gradebook, assignment: str) -> set[str]:
-    """Notebooks of an assignment whose instructor cells are not all setup and item cells."""
-    found = set()
-    for notebook in gb.find_assignment(assignment).notebooks:
-        code = [cell.source for cell in notebook.source_cells if cell.cell_type == "code" and cell.source.strip()]
-        if any(kernel_free.classify(source) is None for source in code):
-            found.add(notebook.name)
-    return found
-
-
-def prepare(coursedir: CourseDirectory, units: list[Unit], assignments: list[str], *,
-            every: bool = False) -> tuple[list[Unit], list[Outcome]]:
-    """Check the assignments exist, add missing students in one transaction, and put kernel work first.
-
-    An assignment missing from the gradebook stops everything (a SetupError), unless ``every`` (the whole course
-    was asked for): then each submission of it is rejected on its own and the rest are graded.
-    Creating the students (and nbgrader's "default_course" row, which its preprocessors' Gradebook(url) adds on
-    first use) here, before any worker starts, keeps parallel workers from racing to insert the same row.
-    """
-    Gradebook(coursedir.db_url).close()
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-        missing = []
-        needing: dict[str, set[str]] = {}
-        notebooks: dict[str, frozenset[str]] = {}
-        for assignment in assignments:
-            try:
-                needing[assignment] = kernel_notebooks(gb, assignment)
-                notebooks[assignment] = frozenset(n.name for n in gb.find_assignment(assignment).notebooks)
-            except MissingEntry:
-                missing.append(assignment)
-        if missing and not every:
-            raise configuration.SetupError(
-                f"not in the gradebook: {', '.join(missing)}; release them first (empathy-ce release)")
-        rejected = [Outcome(u.assignment, u.student, "rejected", failures=[
-            (u.folder, f"learner '{u.student}' submitted '{u.assignment}', which is not in the gradebook yet: "
-                       f"not graded; release it first (empathy-ce release {u.assignment})")])
-            for u in units if u.assignment in missing]
-        units = [u for u in units if u.assignment not in missing]
-        known = {s.id for s in gb.db.query(Student.id)}
-        new = sorted({u.student for u in units} - known)
-        if new:
-            gb.db.add_all([Student(id=student) for student in new])
-            gb.db.commit()
-    ordered = [Unit(u.assignment, u.student, u.folder,
-                    any((Path(u.folder) / f"{name}.ipynb").exists() for name in needing[u.assignment]),
-                    notebooks[u.assignment])
-               for u in units]
-    return sorted(ordered, key=lambda u: not u.needs_kernel), rejected  # stable: long jobs first, then in order
-
-
 def grade(root: Path, assignments: list[str], students: list[str] | None = None, *, force: bool = False,
           workers: int | None = None, kernels: int | None = None, kernel_free: bool = True,
-          progress: bool | None = None, config: Config | None = None, every: bool = False) -> Summary:
+          progress: bool | None = None, config: Config | None = None, every: bool = False,
+          notes: bool = False) -> Summary:
     """Autograde every collected submission of the assignments; a failure is recorded per learner.
 
     ``every``: the assignments are the whole course; folders of submitted/ for anything else, and submissions
     of assignments not yet in the gradebook, are rejected per learner instead of stopping the batch.
+    ``notes``: each outcome also carries its submission's notes (``notes.inspect``), worked out by its worker.
     """
     started = time.perf_counter()
     config = config or configuration.load(root)
@@ -286,6 +202,17 @@ def grade(root: Path, assignments: list[str], students: list[str] | None = None,
     workers = workers or parallel.default_workers()
     kernels = kernels or min(workers, 2)
     slots = parallel._context().BoundedSemaphore(kernels) if workers > 1 else None
-    outcomes = parallel.run(units, grade_unit, setup=worker_setup, setup_args=(config, force, kernel_free, slots),
+    notes_for = _notes_setup(root, coursedir) if notes else None
+    outcomes = parallel.run(units, grade_unit, setup=worker_setup,
+                            setup_args=(config, force, kernel_free, slots, notes_for),
                             crashed=_crashed, workers=workers, desc="Grading", progress=progress)
     return Summary(outcomes + rejected, time.perf_counter() - started)
+
+
+def _notes_setup(root: Path, coursedir: CourseDirectory) -> tuple[dict[str, Any], Any]:
+    from .. import course as course_model
+    from . import notes
+
+    course = course_model.load(root)
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        return {m.id: m for m in course.modules}, notes.expected(gb, course)

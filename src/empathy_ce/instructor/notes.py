@@ -41,7 +41,8 @@ from .. import cells
 from .. import course as course_model
 from ..answers import FILENAME, AnswerFileError
 from ..answers import read as read_answers
-from .grade import in_progress_marker, notebook_problem
+from .autograde import in_progress_marker
+from .notebook_files import notebook_problem
 
 GRADED, WITH_NOTES, NOT_GRADED, SUPERSEDED = "graded", "graded with notes", "not graded", "superseded"
 MISSING_ANSWERS = "missing answers"

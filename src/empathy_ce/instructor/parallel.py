@@ -7,6 +7,7 @@ it was working on; the others are handed to fresh workers.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -84,6 +85,18 @@ def _tick(bar: Any, stop: threading.Event) -> None:
 
 def _in_pool(units: Sequence[T], job: Callable[[Any, T], R], setup: Callable[..., Any], setup_args: tuple[Any, ...],
              crashed: Callable[[T, str], R], workers: int, results: dict[int, R], bar: Any) -> None:
+    # Python's documented advice for forking servers: what the parent has made so far (imported modules, above
+    # all) goes to the collector's permanent generation, so that the workers' collections do not walk it again
+    # and again (nor touch, and so copy, its pages). It comes back once the workers are done.
+    gc.freeze()
+    try:
+        _run_pools(units, job, setup, setup_args, crashed, workers, results, bar)
+    finally:
+        gc.unfreeze()
+
+
+def _run_pools(units: Sequence[T], job: Callable[[Any, T], R], setup: Callable[..., Any], setup_args: tuple[Any, ...],
+               crashed: Callable[[T, str], R], workers: int, results: dict[int, R], bar: Any) -> None:
     pending = list(range(len(units)))
     broke: dict[int, int] = {}
     while pending:

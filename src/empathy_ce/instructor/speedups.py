@@ -5,16 +5,17 @@ Each helper changes how often nbgrader repeats a constant piece of set-up, never
 - nbgrader's converters and preprocessors open a new ``Gradebook`` (database engine, schema check, course
   lookup) about ten times per submission; ``reuse_gradebooks()`` lets those calls share one engine per
   database. Every ``close()`` still ends the session, so each step sees the database afresh as before.
-- nbgrader commits about 30 times per submission (each grade, comment and step), each a disk sync for SQLite;
-  ``one_transaction()`` makes a submission's commits two: within it they only send the changes to the database
-  (flush), ``commit_so_far()`` commits once nbgrader has set the submission up and once its grades are saved,
-  and the block ends with a last commit (after a failure too, keeping what nbgrader had written, as its own
-  commits would). Used for submissions graded without a kernel: the write lock is held only while the gradebook
-  is written, a few milliseconds, and other workers wait for it (SQLite's busy timeout is ``BUSY_SECONDS``).
+- nbgrader commits about 30 times per submission; the kept gradebooks' sessions join ``transactions.py``'s
+  one transaction per submission (two commits).
 - nbgrader's autograde looks each item cell's release copy up in the gradebook twice per submission (about 30
-  queries a notebook, most of a worker's database time); ``KeptGradebook`` reads each release cell once per
-  worker and hands out a copy of its columns (the release does not change while a batch is graded; a new
+  queries a notebook, most of a worker's database time), and each release notebook up four times (its kernel,
+  its cells, twice); ``KeptGradebook`` reads each release cell and notebook once per worker and hands out a copy
+  of its columns, a notebook's with its cells' (the release does not change while a batch is graded; a new
   ``empathy-ce grade`` run reads it afresh).
+- nbgrader's ``add_submission`` builds a submission's rows (one per submitted notebook, grade and comment) as
+  ORM objects from the assignment's cells, which it reads anew for each submission (every commit makes the
+  session forget them): about a sixth of a worker's time. ``KeptGradebook.add_submission`` reads the
+  assignment's cells once per worker and inserts the same rows with one statement per table.
 - nbgrader's cell-metadata check calls ``jsonschema.validate``, which re-checks the constant metadata schema
   against the JSON-schema meta-schema for every cell; ``cached_schema_checks()`` checks it once (from
   ``grading/schema_checks.py``, which the configured metadata check also uses in every nbgrader command).
@@ -24,8 +25,8 @@ validation once per notebook (nbconvert's ``optimistic_validation``), sliced ker
 execution (``grading/execute.py``), grades saved in one commit per notebook (``grading/save_grades.py``), the
 metadata schema checked once (``grading/schema_checks.py``) and one engine per database (``grading/engines.py``;
 this module's kept gradebooks replace it in empathy-ce grade's workers).
-This module's first two helpers patch nbgrader's modules for the life of a worker process, which
-suits a batch but not formgrader's long-running server (one engine shared across its requests).
+``reuse_gradebooks()`` patches nbgrader's modules for the life of a worker process, which suits a batch but
+not formgrader's long-running server (one engine shared across its requests).
 """
 
 from __future__ import annotations
@@ -35,12 +36,25 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import Any
 
-from nbgrader.api import Gradebook, MissingEntry
-from sqlalchemy import event, inspect
+from nbgrader import utils
+from nbgrader.api import (
+    Comment,
+    Grade,
+    Gradebook,
+    InvalidEntry,
+    MissingEntry,
+    SubmittedAssignment,
+    SubmittedNotebook,
+    new_uuid,
+)
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.orm.exc import FlushError
 
 from ..grading.schema_checks import cached_schema_checks as cached_schema_checks  # used by grade.py
+from .transactions import JoinedSession
 
 # Modules on nbgrader's autograde and feedback paths that open a Gradebook by name.
 GRADEBOOK_USERS = (
@@ -54,42 +68,8 @@ GRADEBOOK_USERS = (
 )
 
 
-BUSY_SECONDS = 120  # how long a worker waits for another's SQLite write lock (the driver's default is 5 s)
 log = logging.getLogger(__name__)
-
-
-class _Transaction:
-    active = False
-    sessions: ClassVar[dict[int, Any]] = {}
-    rolled_back = False
-
-
-class _Session:
-    """nbgrader's scoped session; inside one_transaction(), commit() is a flush and remove() waits for the end."""
-
-    def __init__(self, scoped: Any) -> None:
-        self._scoped = scoped
-
-    def _joined(self) -> bool:
-        if _Transaction.active:
-            _Transaction.sessions[id(self._scoped)] = self._scoped
-        return _Transaction.active
-
-    def commit(self) -> None:
-        return self._scoped.flush() if self._joined() else self._scoped.commit()
-
-    def rollback(self) -> None:
-        if _Transaction.active:  # nbgrader rolls back a failed insert; in one transaction that undoes more
-            _Transaction.rolled_back = True
-        self._scoped.rollback()
-
-    def remove(self) -> None:
-        if not self._joined():
-            self._scoped.remove()
-
-    def __getattr__(self, name: str) -> Any:
-        self._joined()
-        return getattr(self._scoped, name)
+BUSY_SECONDS = 120  # how long a worker waits for another's SQLite write lock (the driver's default is 5 s)
 
 
 class KeptGradebook(Gradebook):
@@ -100,25 +80,30 @@ class KeptGradebook(Gradebook):
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _busy_timeout)
             self.engine.dispose()  # the connections made so far have the driver's timeout
-        self.db = _Session(self.db)
+        self.db = JoinedSession(self.db)
 
     def close(self) -> None:
         self.db.remove()
 
     def find_source_cell(self, name: str, notebook: str, assignment: str) -> Any:
-        return self._release_cell(super().find_source_cell, name, notebook, assignment)
+        return self._release(super().find_source_cell, (name, notebook, assignment), lambda cell: SimpleNamespace(
+            **_columns(cell)))
 
     def find_graded_cell(self, name: str, notebook: str, assignment: str) -> Any:
-        return self._release_cell(super().find_graded_cell, name, notebook, assignment)
+        return self._release(super().find_graded_cell, (name, notebook, assignment), lambda cell: SimpleNamespace(
+            **_columns(cell)))
 
-    def _release_cell(self, find: Any, *key: str) -> Any:
-        """A release cell's columns, read once (nbgrader's callers only read them), or its MissingEntry again."""
-        cache = self.__dict__.setdefault("_release_cells", {})
+    def find_notebook(self, name: str, assignment: str) -> Any:
+        """A release notebook's columns and its cells'; anything else is asked of nbgrader's own object."""
+        return self._release(super().find_notebook, (name, assignment), lambda nb: _ReleaseNotebook(self, nb))
+
+    def _release(self, find: Any, key: tuple[str, ...], copy: Any) -> Any:
+        """copy(find(*key)), made once (nbgrader's callers only read release rows), or find's MissingEntry again."""
+        cache = self.__dict__.setdefault("_release_rows", {})
         found = cache.get((find.__name__, *key))
         if found is None:
             try:
-                cell = find(*key)
-                found = SimpleNamespace(**{c.key: getattr(cell, c.key) for c in inspect(cell).mapper.column_attrs})
+                found = copy(find(*key))
             except MissingEntry as missing:
                 found = missing
             cache[(find.__name__, *key)] = found
@@ -126,53 +111,79 @@ class KeptGradebook(Gradebook):
             raise MissingEntry(*found.args)
         return found
 
+    def add_submission(self, assignment: str, student: str, **kwargs: Any) -> Any:
+        """nbgrader's add_submission: the same rows, the assignment's cells read once (see the module docstring).
+
+        As nbgrader's: an unknown assignment or learner raises MissingEntry, a refused write InvalidEntry after a
+        rollback; ``kwargs`` are the submission's own columns (anything else goes to nbgrader's method).
+        """
+        columns = {c.key for c in SubmittedAssignment.__table__.columns} - {"id", "assignment_id", "student_id"}
+        if not set(kwargs) <= columns:
+            return super().add_submission(assignment, student, **kwargs)
+        if "timestamp" in kwargs:
+            kwargs["timestamp"] = utils.parse_utc(kwargs["timestamp"])
+        assignment_id, notebooks = self._layout(assignment)
+        student_id = self.find_student(student).id
+        submission_id = new_uuid()
+        rows: dict[Any, list[dict[str, Any]]] = {SubmittedNotebook: [], Grade: [], Comment: []}
+        for notebook_id, graded, commented in notebooks:  # in nbgrader's order of rows
+            submitted_id = new_uuid()
+            rows[SubmittedNotebook].append({"id": submitted_id, "notebook_id": notebook_id,
+                                            "assignment_id": submission_id})
+            rows[Grade] += [{"id": new_uuid(), "cell_id": cell, "notebook_id": submitted_id} for cell in graded]
+            rows[Comment] += [{"id": new_uuid(), "cell_id": cell, "notebook_id": submitted_id} for cell in commented]
+        try:
+            self.db.execute(insert(SubmittedAssignment.__table__), [{
+                "id": submission_id, "assignment_id": assignment_id, "student_id": student_id, **kwargs}])
+            for table, values in rows.items():
+                if values:
+                    self.db.execute(insert(table.__table__), values)
+            self.db.commit()
+        except (IntegrityError, FlushError, StatementError) as err:
+            log.exception("Rolling back session due to database error %s", err)
+            self.db.rollback()
+            raise InvalidEntry(*err.args) from err
+        return self.db.get(SubmittedAssignment, submission_id)
+
+    def _layout(self, assignment: str) -> tuple[str, list[tuple[str, list[str], list[str]]]]:
+        """The assignment's id and, per notebook, its graded cells' and commented cells' ids, in nbgrader's order."""
+        layouts = self.__dict__.setdefault("_layouts", {})
+        if assignment not in layouts:
+            found = self.find_assignment(assignment)  # MissingEntry is not kept: asked again next time
+            layouts[assignment] = (found.id, [
+                (notebook.id,
+                 [cell.id for cell in notebook.grade_cells] + [cell.id for cell in notebook.task_cells],
+                 [cell.id for cell in notebook.solution_cells] + [cell.id for cell in notebook.task_cells])
+                for notebook in found.notebooks])
+        return layouts[assignment]
+
     def dispose(self) -> None:
         super().close()
 
 
+def _columns(row: Any) -> dict[str, Any]:
+    return {c.key: getattr(row, c.key) for c in inspect(row).mapper.column_attrs}
+
+
+class _ReleaseNotebook(SimpleNamespace):
+    """A release notebook as read once: its columns, and its cells' columns in the gradebook's order."""
+
+    CELLS = ("source_cells", "grade_cells", "solution_cells", "task_cells")
+
+    def __init__(self, gradebook: KeptGradebook, notebook: Any) -> None:
+        super().__init__(**_columns(notebook), **{
+            kind: [SimpleNamespace(**_columns(cell)) for cell in getattr(notebook, kind)] for kind in self.CELLS})
+        self._key = (gradebook, notebook.name, notebook.assignment.name)
+
+    def __getattr__(self, name: str) -> Any:  # anything else (submissions, say): nbgrader's object, read now
+        if name.startswith("_"):
+            raise AttributeError(name)
+        gradebook, notebook, assignment = self._key
+        return getattr(Gradebook.find_notebook(gradebook, notebook, assignment), name)
+
+
 def _busy_timeout(connection: Any, record: Any) -> None:
     connection.execute(f"PRAGMA busy_timeout = {BUSY_SECONDS * 1000}")
-
-
-@contextmanager
-def one_transaction() -> Iterator[None]:
-    """The kept gradebooks' commits inside this block only flush; they are committed by commit_so_far() and at
-    the block's end (see the module docstring)."""
-    _Transaction.active, _Transaction.sessions, _Transaction.rolled_back = True, {}, False
-    failed = False
-    try:
-        yield
-    except BaseException:
-        failed = True
-        raise
-    finally:
-        _Transaction.active = False
-        for scoped in _Transaction.sessions.values():
-            try:
-                scoped.commit()
-            except Exception:
-                scoped.rollback()
-                if not failed:  # else the block's own error is the one to report
-                    raise
-            finally:
-                scoped.remove()
-        if _Transaction.rolled_back:
-            log.warning("a gradebook write was refused and rolled back while grading this submission; "
-                        "grade it again with --force")
-
-
-def commit_so_far() -> None:
-    """Inside one_transaction(), commit what the block has written so far and go on in a new transaction.
-
-    Called twice per submission (``autograde.CourseAutograde``): once nbgrader has set it up (its rows are
-    written first), and once its grades are saved, before the notebook is written. SQLite's write lock is then
-    held only while the gradebook is written to, not for the whole grading: other workers need not wait it out
-    (with one commit at the end, two workers graded no faster than one).
-    """
-    if not _Transaction.active:
-        return
-    for scoped in _Transaction.sessions.values():
-        scoped.commit()
 
 
 @contextmanager
