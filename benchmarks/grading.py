@@ -252,7 +252,8 @@ def compare(kind: str, n: int, base: Path, make: callable, seed: int, workers: i
                                                                            base / f"{kind}-empathy-ce-before")):
             print(f"[{kind}] {name} ({before_src}) ...", flush=True)
             before[name] = run([str(BIN / "nbgrader"), "autograde", "*"] if name == "stock-before" else
-                               [str(BIN / "empathy-ce"), "--root", str(root), "grade", "--no-progress",
+                               # (python -m: an older package's command may have another entry point)
+                               [sys.executable, "-m", "empathy_ce.cli", "--root", str(root), "grade", "--no-progress",
                                 *(["--workers", str(workers)] if workers else [])], root, env)
             checked.append((name, root))
     expected, expected_nbs = grades(nb_course), notebooks(nb_course)
