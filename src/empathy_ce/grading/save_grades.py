@@ -5,10 +5,10 @@ commits, each a disk sync on SQLite (about 20 ms each here, most of what the ste
 (configured in its place by ``config.configure``, so ``nbgrader autograde``, formgrader's button and
 ``empathy-ce grade`` all use it) writes the same rows with the same values: within the step nbgrader's commits do
 nothing, and the step ends by sending all the changes at once (one flush, one statement per kind of change) and
-committing them. Durability is unchanged: the grades are on
-disk when the step ends, as before; a crash in the middle of the step loses at most that notebook's grades, which
-nbgrader would also have left incomplete (the submission fails and is graded again). If the step fails at a cell,
-what the earlier cells set is still committed, as nbgrader's own per-cell commits would have kept it.
+committing them. Durability is unchanged: the grades are on disk when the step ends, as before; a crash in the
+middle of the step loses at most that notebook's grades, which nbgrader would also have left incomplete (the
+submission fails and is graded again). If the step fails at a cell, what the earlier cells set is still
+committed, as nbgrader's own per-cell commits would have kept it.
 
 nbgrader also looks each cell's grade and comment up with a query of six joined tables. Here the submitted
 notebook's grade and comment rows are read once, by cell name (names are unique within a notebook), and a cell
