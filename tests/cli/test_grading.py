@@ -42,7 +42,8 @@ def test_notes_a_worker_could_not_work_out_are_worked_out_afterwards(tmp_path: P
     assert len(from_workers) == 1 and "learner 'bo'" in from_workers[0] and "missing answers" in from_workers[0]
 
     looked: list[str] = []
-    monkeypatch.setattr(grade, "_inspect", lambda worker, unit, outcome: looked.append(unit.student))
+    monkeypatch.setattr(grade, "_inspect", lambda coursedir, notes_for, unit, outcome: looked.append(
+        unit.student))
     code, out_again, err_again = run(capsys, again, "grade", "gold", "--no-progress", "--workers", "1")
     assert code == 0 and sorted(looked) == ["ana", "bo"]  # the workers were asked, and said nothing
     assert [line for line in err_again.splitlines() if line.startswith("NOTE")] == from_workers

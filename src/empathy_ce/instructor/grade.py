@@ -153,20 +153,20 @@ def grade_unit(worker: Worker, unit: Unit) -> Outcome:
     outcome.with_kernel = KernelFreeExecute.counts["with kernel"]
     outcome.warnings = handler.lines
     if worker.notes is not None:
-        _inspect(worker, unit, outcome)
+        _inspect(worker.coursedir, worker.notes, unit, outcome)
     outcome.seconds = time.perf_counter() - started
     return outcome
 
 
-def _inspect(worker: Worker, unit: Unit, outcome: Outcome) -> None:
+def _inspect(coursedir: CourseDirectory, notes_for: tuple[dict[str, Any], Any], unit: Unit, outcome: Outcome) -> None:
     """The submission's notes (notes.inspect) as the graded files leave them, worked out in the worker."""
     from . import notes
 
-    modules, expect = worker.notes or ({}, None)
+    modules, expect = notes_for
     if unit.assignment not in modules:
         return
     try:
-        outcome.state = notes.inspect(worker.coursedir, expect, modules[unit.assignment], unit.student)
+        outcome.state = notes.inspect(coursedir, expect, modules[unit.assignment], unit.student)
     except Exception:  # left to the caller's own look, which reports it
         return
     outcome.inspected = True

@@ -70,6 +70,9 @@ GRADEBOOK_USERS = (
 
 log = logging.getLogger(__name__)
 BUSY_SECONDS = 120  # how long a worker waits for another's SQLite write lock (the driver's default is 5 s)
+# What add_submission's keyword arguments may set (nbgrader's own method takes anything else).
+SUBMISSION_COLUMNS = frozenset(c.key for c in SubmittedAssignment.__table__.columns) - {"id", "assignment_id",
+                                                                                        "student_id"}
 
 
 class KeptGradebook(Gradebook):
@@ -86,16 +89,15 @@ class KeptGradebook(Gradebook):
         self.db.remove()
 
     def find_source_cell(self, name: str, notebook: str, assignment: str) -> Any:
-        return self._release(super().find_source_cell, (name, notebook, assignment), lambda cell: SimpleNamespace(
-            **_columns(cell)))
+        return self._release(super().find_source_cell, (name, notebook, assignment), _row)
 
     def find_graded_cell(self, name: str, notebook: str, assignment: str) -> Any:
-        return self._release(super().find_graded_cell, (name, notebook, assignment), lambda cell: SimpleNamespace(
-            **_columns(cell)))
+        return self._release(super().find_graded_cell, (name, notebook, assignment), _row)
 
     def find_notebook(self, name: str, assignment: str) -> Any:
         """A release notebook's columns and its cells'; anything else is asked of nbgrader's own object."""
-        return self._release(super().find_notebook, (name, assignment), lambda nb: _ReleaseNotebook(self, nb))
+        return self._release(super().find_notebook, (name, assignment),
+                             lambda notebook: _ReleaseNotebook(self, notebook, assignment))
 
     def _release(self, find: Any, key: tuple[str, ...], copy: Any) -> Any:
         """copy(find(*key)), made once (nbgrader's callers only read release rows), or find's MissingEntry again."""
@@ -117,8 +119,7 @@ class KeptGradebook(Gradebook):
         As nbgrader's: an unknown assignment or learner raises MissingEntry, a refused write InvalidEntry after a
         rollback; ``kwargs`` are the submission's own columns (anything else goes to nbgrader's method).
         """
-        columns = {c.key for c in SubmittedAssignment.__table__.columns} - {"id", "assignment_id", "student_id"}
-        if not set(kwargs) <= columns:
+        if not set(kwargs) <= SUBMISSION_COLUMNS:
             return super().add_submission(assignment, student, **kwargs)
         if "timestamp" in kwargs:
             kwargs["timestamp"] = utils.parse_utc(kwargs["timestamp"])
@@ -147,15 +148,11 @@ class KeptGradebook(Gradebook):
 
     def _layout(self, assignment: str) -> tuple[str, list[tuple[str, list[str], list[str]]]]:
         """The assignment's id and, per notebook, its graded cells' and commented cells' ids, in nbgrader's order."""
-        layouts = self.__dict__.setdefault("_layouts", {})
-        if assignment not in layouts:
-            found = self.find_assignment(assignment)  # MissingEntry is not kept: asked again next time
-            layouts[assignment] = (found.id, [
-                (notebook.id,
-                 [cell.id for cell in notebook.grade_cells] + [cell.id for cell in notebook.task_cells],
-                 [cell.id for cell in notebook.solution_cells] + [cell.id for cell in notebook.task_cells])
-                for notebook in found.notebooks])
-        return layouts[assignment]
+        return self._release(super().find_assignment, (assignment,), lambda found: (found.id, [
+            (notebook.id,
+             [cell.id for cell in notebook.grade_cells] + [cell.id for cell in notebook.task_cells],
+             [cell.id for cell in notebook.solution_cells] + [cell.id for cell in notebook.task_cells])
+            for notebook in found.notebooks]))
 
     def dispose(self) -> None:
         super().close()
@@ -165,15 +162,19 @@ def _columns(row: Any) -> dict[str, Any]:
     return {c.key: getattr(row, c.key) for c in inspect(row).mapper.column_attrs}
 
 
+def _row(row: Any) -> SimpleNamespace:
+    return SimpleNamespace(**_columns(row))
+
+
 class _ReleaseNotebook(SimpleNamespace):
     """A release notebook as read once: its columns, and its cells' columns in the gradebook's order."""
 
     CELLS = ("source_cells", "grade_cells", "solution_cells", "task_cells")
 
-    def __init__(self, gradebook: KeptGradebook, notebook: Any) -> None:
+    def __init__(self, gradebook: KeptGradebook, notebook: Any, assignment: str) -> None:
         super().__init__(**_columns(notebook), **{
-            kind: [SimpleNamespace(**_columns(cell)) for cell in getattr(notebook, kind)] for kind in self.CELLS})
-        self._key = (gradebook, notebook.name, notebook.assignment.name)
+            kind: [_row(cell) for cell in getattr(notebook, kind)] for kind in self.CELLS})
+        self._key = (gradebook, notebook.name, assignment)
 
     def __getattr__(self, name: str) -> Any:  # anything else (submissions, say): nbgrader's object, read now
         if name.startswith("_"):
